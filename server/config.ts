@@ -1,0 +1,73 @@
+import path from 'node:path';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Config {
+  port: number;
+  host: string;
+  /** Directory of the embedded SQLite database (`DATA_DIR/collab.sqlite`). */
+  dataDir: string;
+  logLevel: LogLevel;
+  /** `full` fsyncs every commit (survives power loss); `normal` survives process crashes only. */
+  sqliteSynchronous: 'full' | 'normal';
+  /** How long a room stays loaded after its last client left. */
+  roomIdleMs: number;
+  /** Compact a document once its update log has this many rows. */
+  compactAfterRows: number;
+  /** Minimum spacing of awareness frames per room; changes in between are coalesced. */
+  awarenessIntervalMs: number;
+  /** Largest WebSocket message accepted, in bytes. */
+  maxMessageBytes: number;
+  /** A connection whose unsent bytes exceed this is closed as a slow consumer. */
+  maxBufferedBytes: number;
+  /** Interval of WebSocket pings; a connection that misses two is closed. */
+  pingIntervalMs: number;
+  /** Directory of the built client served at `/`; null disables static serving. */
+  staticDir: string | null;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function integer(env: Env, key: string, fallback: number, min: number, max: number): number {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${key} must be a whole number, got "${raw}"`);
+  const value = Number(raw.trim());
+  if (value < min || value > max) throw new ConfigError(`${key} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function oneOf<T extends string>(env: Env, key: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  const value = raw.trim().toLowerCase() as T;
+  if (!allowed.includes(value)) throw new ConfigError(`${key} must be one of ${allowed.join(', ')}, got "${raw}"`);
+  return value;
+}
+
+/** Reads and validates the configuration; throws ConfigError with a message naming the variable. */
+export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
+  const host = (env.HOST ?? '127.0.0.1').trim();
+  if (host === '') throw new ConfigError('HOST must not be empty');
+  const staticDir = env.STATIC_DIR === '' ? null : path.resolve(cwd, env.STATIC_DIR ?? 'dist/client');
+  return {
+    port: integer(env, 'PORT', 3000, 0, 65535),
+    host,
+    dataDir: path.resolve(cwd, env.DATA_DIR?.trim() || 'data'),
+    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    sqliteSynchronous: oneOf(env, 'SQLITE_SYNCHRONOUS', ['full', 'normal'] as const, 'full'),
+    roomIdleMs: integer(env, 'ROOM_IDLE_MS', 30_000, 0, 24 * 3600_000),
+    compactAfterRows: integer(env, 'COMPACT_AFTER_ROWS', 500, 1, 10_000_000),
+    awarenessIntervalMs: integer(env, 'AWARENESS_INTERVAL_MS', 50, 0, 10_000),
+    maxMessageBytes: integer(env, 'MAX_MESSAGE_BYTES', 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    maxBufferedBytes: integer(env, 'MAX_BUFFERED_BYTES', 64 * 1024 * 1024, 1024, 8 * 1024 * 1024 * 1024),
+    pingIntervalMs: integer(env, 'PING_INTERVAL_MS', 30_000, 100, 3600_000),
+    staticDir,
+  };
+}

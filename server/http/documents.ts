@@ -1,0 +1,82 @@
+import { randomBytes } from 'node:crypto';
+import { Hono } from 'hono';
+import { META_MAP, documentNameProblem } from '../../shared/protocol.js';
+import type { DocumentStore } from '../storage/types.js';
+import type { RoomRegistry } from '../sync/room-registry.js';
+
+const MAX_TITLE_CHARS = 200;
+const MAX_LIST = 500;
+
+function newDocumentName(): string {
+  return randomBytes(9).toString('base64url');
+}
+
+function titleProblem(title: unknown): string | null {
+  if (typeof title !== 'string') return 'title must be a string';
+  if (title.length > MAX_TITLE_CHARS) return `title is longer than ${MAX_TITLE_CHARS} characters`;
+  return null;
+}
+
+async function readJson(request: Request): Promise<Record<string, unknown> | null> {
+  try {
+    const body: unknown = await request.json();
+    return body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * `/api/documents`: list (most recently edited first), create, read and retitle documents.
+ * A title set here is written into the document's meta map, so editors see it live.
+ */
+export function createDocumentRoutes(store: DocumentStore, registry: RoomRegistry) {
+  const app = new Hono();
+
+  app.get('/', async (c) => {
+    const limitParam = c.req.query('limit');
+    const limit = limitParam === undefined ? 100 : Number(limitParam);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST) {
+      return c.json({ error: `limit must be a whole number from 1 to ${MAX_LIST}` }, 400);
+    }
+    return c.json({ documents: await store.list(limit) });
+  });
+
+  app.post('/', async (c) => {
+    const body = (await readJson(c.req.raw)) ?? {};
+    const name = body.name === undefined ? newDocumentName() : body.name;
+    if (typeof name !== 'string') return c.json({ error: 'name must be a string' }, 400);
+    const nameProblem = documentNameProblem(name);
+    if (nameProblem) return c.json({ error: nameProblem }, 400);
+    const title = body.title ?? '';
+    const problem = titleProblem(title);
+    if (problem) return c.json({ error: problem }, 400);
+    const created = await store.create(name, title as string);
+    if (!created) return c.json({ error: `a document named "${name}" exists already` }, 409);
+    if (title !== '') await registry.withRoom(name, (room) => room.change((doc) => doc.getMap(META_MAP).set('title', title)));
+    return c.json(await store.info(name), 201);
+  });
+
+  app.get('/:name', async (c) => {
+    const name = c.req.param('name');
+    const info = await store.info(name);
+    return info ? c.json(info) : c.json({ error: `no document named "${name}"` }, 404);
+  });
+
+  app.patch('/:name', async (c) => {
+    const name = c.req.param('name');
+    const body = await readJson(c.req.raw);
+    if (!body) return c.json({ error: 'expected a JSON object' }, 400);
+    const problem = titleProblem(body.title);
+    if (problem) return c.json({ error: problem }, 400);
+    if (!(await store.info(name))) return c.json({ error: `no document named "${name}"` }, 404);
+    await registry.withRoom(name, async (room) => {
+      room.change((doc) => doc.getMap(META_MAP).set('title', (body.title as string).trim()));
+      await room.drain();
+      await room.saveTitle();
+    });
+    return c.json(await store.info(name));
+  });
+
+  return app;
+}

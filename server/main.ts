@@ -1,0 +1,54 @@
+import path from 'node:path';
+import { serve } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import { CloseCode } from '../shared/protocol.js';
+import { createApp } from './app.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { createLogger } from './logger.js';
+import { createMetrics } from './metrics.js';
+import { createSqliteStore } from './storage/sqlite.js';
+
+function readConfig(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`configuration error: ${error.message}\n`);
+      process.exit(78);
+    }
+    throw error;
+  }
+}
+
+const config = readConfig();
+const logger = createLogger(config.logLevel);
+const store = createSqliteStore({ file: path.join(config.dataDir, 'collab.sqlite'), synchronous: config.sqliteSynchronous });
+const metrics = createMetrics();
+const { app, wss, registry, stop } = createApp({ config, store, metrics, logger });
+
+const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host, websocket: { server: wss } }, (info: AddressInfo) => {
+  logger.info({ host: info.address, port: info.port, storage: store.kind, dataDir: config.dataDir }, 'listening');
+});
+server.on('error', (error) => {
+  logger.fatal({ err: error }, 'cannot listen');
+  process.exit(1);
+});
+
+let shuttingDown = false;
+async function shutdown(signal: string): Promise<void> {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  logger.info({ signal }, 'shutting down');
+  server.close();
+  stop();
+  // Commit what is pending first, then tell clients to reconnect (to us after restart, or elsewhere).
+  await Promise.all(registry.rooms().map((room) => room.drain()));
+  for (const room of registry.rooms()) room.closeConnections(CloseCode.ServiceRestart, 'server restarting');
+  for (const ws of wss.clients) ws.close(CloseCode.ServiceRestart, 'server restarting');
+  await registry.closeAll();
+  await store.close();
+  logger.info('stopped');
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

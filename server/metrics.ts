@@ -1,0 +1,53 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface SyncMetrics {
+  connections: Gauge;
+  rooms: Gauge;
+  messagesIn: Counter<'type'>;
+  bytesIn: Counter;
+  framesOut: Counter;
+  bytesOut: Counter;
+  protocolErrors: Counter<'reason'>;
+  refused: Counter<'reason'>;
+  persistSeconds: Histogram;
+  persistFailures: Counter;
+  roomLoadSeconds: Histogram;
+  compactions: Counter;
+}
+
+export interface Metrics {
+  registry: Registry;
+  sync: SyncMetrics;
+}
+
+/** A registry of our own (not prom-client's global one), so several servers can live in one process. */
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  const sync: SyncMetrics = {
+    connections: new Gauge({ name: 'collab_connections', help: 'Open sync connections', registers }),
+    rooms: new Gauge({ name: 'collab_rooms', help: 'Documents loaded in memory', registers }),
+    messagesIn: new Counter({ name: 'collab_messages_in_total', help: 'Frames received from clients', labelNames: ['type'], registers }),
+    bytesIn: new Counter({ name: 'collab_bytes_in_total', help: 'Bytes received from clients', registers }),
+    framesOut: new Counter({ name: 'collab_frames_out_total', help: 'Frames sent to clients', registers }),
+    bytesOut: new Counter({ name: 'collab_bytes_out_total', help: 'Bytes sent to clients', registers }),
+    protocolErrors: new Counter({ name: 'collab_protocol_errors_total', help: 'Malformed frames received', labelNames: ['reason'], registers }),
+    refused: new Counter({ name: 'collab_refused_total', help: 'Requests and frames refused', labelNames: ['reason'], registers }),
+    persistSeconds: new Histogram({
+      name: 'collab_persist_seconds',
+      help: 'Time to durably commit one batch of updates',
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    }),
+    persistFailures: new Counter({ name: 'collab_persist_failures_total', help: 'Failed commits (retried)', registers }),
+    roomLoadSeconds: new Histogram({
+      name: 'collab_room_load_seconds',
+      help: 'Time to load a document from storage',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+      registers,
+    }),
+    compactions: new Counter({ name: 'collab_compactions_total', help: 'Update logs folded into snapshots', registers }),
+  };
+  return { registry, sync };
+}

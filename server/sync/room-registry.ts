@@ -1,0 +1,134 @@
+import type { Logger } from '../logger.js';
+import type { SyncMetrics } from '../metrics.js';
+import { Room, type RoomOptions } from './room.js';
+
+export interface RoomRegistryOptions extends RoomOptions {
+  /** How long a room with no connections stays loaded. */
+  roomIdleMs: number;
+  metrics: SyncMetrics;
+  logger: Logger;
+}
+
+interface Entry {
+  loading: Promise<Room>;
+  room: Room | null;
+  idleTimer: NodeJS.Timeout | null;
+  /** Set while the room is being unloaded; a new acquire waits for it, then loads afresh. */
+  unloading: Promise<void> | null;
+  /** Users between acquire() and release() that are not connections (e.g. an API call). */
+  holds: number;
+}
+
+/**
+ * Loads each document once, however many clients arrive at the same moment, and unloads it
+ * (after committing and compacting) once nobody has used it for `roomIdleMs`.
+ */
+export class RoomRegistry {
+  private readonly entries = new Map<string, Entry>();
+  private shuttingDown = false;
+
+  constructor(private readonly options: RoomRegistryOptions) {}
+
+  get loadedRooms(): number {
+    return this.entries.size;
+  }
+
+  /** The room if it is loaded right now (not loading or unloading). */
+  peek(name: string): Room | null {
+    const entry = this.entries.get(name);
+    return entry && !entry.unloading ? entry.room : null;
+  }
+
+  rooms(): Room[] {
+    return [...this.entries.values()].flatMap((entry) => (entry.room ? [entry.room] : []));
+  }
+
+  /**
+   * Returns the loaded room, loading it if needed. The caller must either add a connection to it
+   * or call release() when done; until then the room is not unloaded.
+   */
+  async acquire(name: string): Promise<Room> {
+    if (this.shuttingDown) throw new Error('server is shutting down');
+    let entry = this.entries.get(name);
+    while (entry?.unloading) {
+      await entry.unloading;
+      entry = this.entries.get(name);
+    }
+    if (!entry) {
+      const created: Entry = { loading: Room.load(name, this.options), room: null, idleTimer: null, unloading: null, holds: 0 };
+      entry = created;
+      this.entries.set(name, created);
+      this.options.metrics.rooms.set(this.entries.size);
+      created.loading.then(
+        (room) => {
+          created.room = room;
+        },
+        () => {
+          if (this.entries.get(name) === created) this.entries.delete(name);
+          this.options.metrics.rooms.set(this.entries.size);
+        },
+      );
+    }
+    entry.holds++;
+    if (entry.idleTimer) clearTimeout(entry.idleTimer);
+    entry.idleTimer = null;
+    try {
+      return await entry.loading;
+    } finally {
+      entry.holds--;
+    }
+  }
+
+  /** Acquires a room and runs `fn` with it, keeping it loaded meanwhile. */
+  async withRoom<T>(name: string, fn: (room: Room) => T | Promise<T>): Promise<T> {
+    const room = await this.acquire(name);
+    const entry = this.entries.get(name)!;
+    entry.holds++;
+    try {
+      return await fn(room);
+    } finally {
+      entry.holds--;
+      this.release(room);
+    }
+  }
+
+  /** Call when a connection left or an acquire() ended without one: starts the idle countdown. */
+  release(room: Room): void {
+    const entry = this.entries.get(room.name);
+    if (!entry || entry.room !== room || entry.unloading) return;
+    if (room.connections.size > 0 || entry.holds > 0 || entry.idleTimer) return;
+    entry.idleTimer = setTimeout(() => void this.unload(room.name), this.options.roomIdleMs);
+    entry.idleTimer.unref();
+  }
+
+  /** Commits, compacts and unloads every room; used on shutdown. */
+  async closeAll(): Promise<void> {
+    this.shuttingDown = true;
+    await Promise.all([...this.entries.keys()].map((name) => this.unload(name)));
+  }
+
+  private async unload(name: string): Promise<void> {
+    const entry = this.entries.get(name);
+    if (!entry) return;
+    if (entry.unloading) return entry.unloading;
+    if (entry.idleTimer) clearTimeout(entry.idleTimer);
+    entry.idleTimer = null;
+    const room = entry.room ?? (await entry.loading.catch(() => null));
+    if (!room) return;
+    if (!this.shuttingDown && (room.connections.size > 0 || entry.holds > 0)) return;
+    entry.unloading = (async () => {
+      try {
+        await room.drain();
+        await room.saveTitle();
+        await room.compact();
+      } catch (error) {
+        this.options.logger.error({ err: error, document: name }, 'error while unloading a room');
+      } finally {
+        room.destroy();
+        this.entries.delete(name);
+        this.options.metrics.rooms.set(this.entries.size);
+      }
+    })();
+    return entry.unloading;
+  }
+}

@@ -1,0 +1,316 @@
+import * as Y from 'yjs';
+import { CloseCode } from '../../shared/protocol.js';
+import type { Logger } from '../logger.js';
+import type { SyncMetrics } from '../metrics.js';
+import type { DocumentStore } from '../storage/types.js';
+import { AwarenessRelay } from './awareness-relay.js';
+import type { Connection } from './connection.js';
+import { ProtocolError, decodeClientMessage, encodeFrame, writeSavedState, writeSyncStep1, writeSyncStep2, writeUpdate } from './protocol.js';
+import { deriveTitle } from './title.js';
+import { UpdatePipeline } from './update-pipeline.js';
+
+/** Origin of updates already committed to storage (read back, or committed by another instance). */
+export const COMMITTED_ORIGIN = Symbol('committed');
+/** Origin of changes the server itself makes (e.g. setting a title through the API). */
+export const SERVER_ORIGIN = Symbol('server');
+
+export interface RoomOptions {
+  store: DocumentStore;
+  metrics: SyncMetrics;
+  logger: Logger;
+  awarenessIntervalMs: number;
+  maxAwarenessStateBytes: number;
+  compactAfterRows: number;
+  /** Told of every update this instance committed, e.g. to publish it to other instances. */
+  onCommitted?: (room: Room, update: Uint8Array, seq: number) => void;
+}
+
+const TITLE_REFRESH_MS = 2_000;
+
+/**
+ * One loaded document: its Y.Doc, awareness and connections. Updates from clients are applied,
+ * committed in batches, and only then relayed; the same encoded frame goes to every recipient.
+ */
+export class Room {
+  readonly connections = new Set<Connection>();
+  private readonly awarenessRelay: AwarenessRelay;
+  private readonly pipeline: UpdatePipeline;
+  /** Every log row up to this sequence number is contained in `doc`. */
+  private seq: number;
+  private rowsSinceCompaction: number;
+  private compacting: Promise<void> | null = null;
+  private catchingUp: Promise<void> | null = null;
+  private title: string;
+  private titleTimer: NodeJS.Timeout | null = null;
+  private destroyed = false;
+
+  /** Loads a document from storage into a new room. */
+  static async load(name: string, options: RoomOptions): Promise<Room> {
+    const started = performance.now();
+    const stored = await options.store.load(name);
+    const doc = new Y.Doc({ gc: true });
+    doc.transact(() => {
+      if (stored.snapshot) Y.applyUpdate(doc, stored.snapshot);
+      for (const update of stored.updates) Y.applyUpdate(doc, update);
+    }, COMMITTED_ORIGIN);
+    options.metrics.roomLoadSeconds.observe((performance.now() - started) / 1000);
+    return new Room(name, doc, stored.seq, stored.updates.length, options);
+  }
+
+  private constructor(
+    readonly name: string,
+    readonly doc: Y.Doc,
+    seq: number,
+    logRows: number,
+    private readonly options: RoomOptions,
+  ) {
+    this.seq = seq;
+    this.rowsSinceCompaction = logRows;
+    this.title = deriveTitle(doc);
+    this.awarenessRelay = new AwarenessRelay(doc, {
+      intervalMs: options.awarenessIntervalMs,
+      maxStateBytes: options.maxAwarenessStateBytes,
+      broadcast: (frame) => this.broadcast(frame, null),
+    });
+    this.pipeline = new UpdatePipeline({
+      commit: async (update) => {
+        const started = performance.now();
+        const committedSeq = await options.store.append(name, update);
+        options.metrics.persistSeconds.observe((performance.now() - started) / 1000);
+        return committedSeq;
+      },
+      committed: (update, committedSeq, origins) => this.onCommitted(update, committedSeq, origins),
+      failed: (error, retryInMs) => {
+        options.metrics.persistFailures.inc();
+        options.logger.error({ err: error, document: name, retryInMs }, 'commit failed; updates held back and retried');
+      },
+    });
+    doc.on('update', this.onDocUpdate);
+  }
+
+  get awareness() {
+    return this.awarenessRelay.awareness;
+  }
+
+  /** Adds a connection and starts the sync handshake. */
+  join(connection: Connection): void {
+    this.connections.add(connection);
+    connection.send(encodeFrame(writeSyncStep1, Y.encodeStateVector(this.doc)));
+    const states = this.awarenessRelay.snapshotFrame();
+    if (states) connection.send(states);
+  }
+
+  /** Removes a connection and its awareness states. */
+  leave(connection: Connection): void {
+    if (!this.connections.delete(connection)) return;
+    this.awarenessRelay.removeConnection(connection);
+  }
+
+  /** Handles one frame from a connection of this room. Never throws. */
+  receive(connection: Connection, frame: Uint8Array): void {
+    const { metrics } = this.options;
+    metrics.bytesIn.inc(frame.byteLength);
+    try {
+      const message = decodeClientMessage(frame);
+      metrics.messagesIn.inc({ type: message.kind });
+      switch (message.kind) {
+        case 'sync-step1':
+          this.replyAfterCommit(connection, () => encodeFrame(writeSyncStep2, Y.encodeStateAsUpdate(this.doc, message.stateVector)));
+          break;
+        case 'sync-step2':
+        case 'sync-update':
+          if (connection.access.canWrite) this.applyClientUpdate(connection, message.update);
+          else metrics.refused.inc({ reason: 'read-only update' });
+          break;
+        case 'awareness': {
+          const { rejected } = this.awarenessRelay.apply(connection, message.update);
+          if (rejected > 0) metrics.refused.inc({ reason: 'foreign or oversized awareness' }, rejected);
+          break;
+        }
+        case 'query-awareness': {
+          const states = this.awarenessRelay.snapshotFrame();
+          if (states) connection.send(states);
+          break;
+        }
+        case 'subscribe-saved':
+          connection.wantsSavedState = true;
+          this.replyAfterCommit(connection, () => encodeFrame(writeSavedState, Y.encodeStateVector(this.doc)));
+          break;
+        case 'auth':
+          break;
+      }
+    } catch (error) {
+      const reason = error instanceof ProtocolError ? error.message : 'malformed frame';
+      metrics.protocolErrors.inc({ reason: error instanceof ProtocolError ? 'protocol' : 'decode' });
+      this.options.logger.warn({ document: this.name, connection: connection.id, reason }, 'closing connection after a bad frame');
+      connection.close(CloseCode.BadRequest, reason);
+    }
+  }
+
+  /** Applies an update committed elsewhere (another instance), in sequence; gaps are filled from storage. */
+  applyCommitted(update: Uint8Array, seq: number): void {
+    if (this.destroyed || seq <= this.seq) return;
+    if (seq === this.seq + 1 && !this.catchingUp) {
+      Y.applyUpdate(this.doc, update, COMMITTED_ORIGIN);
+      this.seq = seq;
+    } else {
+      void this.catchUp();
+    }
+  }
+
+  /** Re-reads everything committed after what this room has; for missed cross-instance messages. */
+  catchUp(): Promise<void> {
+    if (this.catchingUp) return this.catchingUp;
+    this.catchingUp = (async () => {
+      try {
+        const since = await this.options.store.readSince(this.name, this.seq);
+        if (this.destroyed) return;
+        this.doc.transact(() => {
+          if (since.snapshot) Y.applyUpdate(this.doc, since.snapshot);
+          for (const row of since.updates) Y.applyUpdate(this.doc, row.update);
+        }, COMMITTED_ORIGIN);
+        this.seq = Math.max(this.seq, since.seq);
+      } catch (error) {
+        this.options.logger.error({ err: error, document: this.name }, 'catching up from storage failed');
+      } finally {
+        this.catchingUp = null;
+      }
+    })();
+    return this.catchingUp;
+  }
+
+  /** Makes a change on behalf of the server; it is committed and relayed like any other. */
+  change(fn: (doc: Y.Doc) => void): void {
+    this.doc.transact(() => fn(this.doc), SERVER_ORIGIN);
+  }
+
+  /** Resolves once every update received so far is committed. */
+  async drain(): Promise<void> {
+    await this.pipeline.whenIdle();
+    await this.catchingUp;
+    await this.compacting;
+  }
+
+  /** Folds the update log into a snapshot now (if there is anything to fold). */
+  async compact(): Promise<void> {
+    await this.pipeline.whenIdle();
+    if (this.compacting) return this.compacting;
+    if (this.rowsSinceCompaction === 0 || this.catchingUp) return;
+    const uptoSeq = this.seq;
+    const snapshot = Y.encodeStateAsUpdate(this.doc);
+    const rows = this.rowsSinceCompaction;
+    this.compacting = this.options.store
+      .compact(this.name, snapshot, uptoSeq)
+      .then(() => {
+        this.rowsSinceCompaction = Math.max(0, this.rowsSinceCompaction - rows);
+        this.options.metrics.compactions.inc();
+      })
+      .catch((error: unknown) => this.options.logger.error({ err: error, document: this.name }, 'compaction failed'))
+      .finally(() => {
+        this.compacting = null;
+      });
+    return this.compacting;
+  }
+
+  /** Persists the derived title now if it changed. */
+  async saveTitle(): Promise<void> {
+    if (this.titleTimer) clearTimeout(this.titleTimer);
+    this.titleTimer = null;
+    const title = deriveTitle(this.doc);
+    if (title === this.title) return;
+    this.title = title;
+    try {
+      await this.options.store.setTitle(this.name, title);
+    } catch (error) {
+      this.options.logger.warn({ err: error, document: this.name }, 'saving the title failed');
+    }
+  }
+
+  /** Closes every connection with the given code and reason. */
+  closeConnections(code: number, reason: string): void {
+    for (const connection of this.connections) connection.close(code, reason);
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+    if (this.titleTimer) clearTimeout(this.titleTimer);
+    this.pipeline.stop();
+    this.doc.off('update', this.onDocUpdate);
+    this.awarenessRelay.destroy();
+    this.doc.destroy();
+  }
+
+  private readonly onDocUpdate = (update: Uint8Array, origin: unknown): void => {
+    if (origin === COMMITTED_ORIGIN) {
+      this.broadcast(encodeFrame(writeUpdate, update), null);
+      return;
+    }
+    this.pipeline.push(update, origin);
+  };
+
+  private applyClientUpdate(connection: Connection, update: Uint8Array): void {
+    // Decode first so that garbage is refused whole instead of half-applied.
+    try {
+      Y.decodeUpdate(update);
+    } catch {
+      throw new ProtocolError('malformed update');
+    }
+    try {
+      Y.applyUpdate(this.doc, update, connection);
+    } catch (error) {
+      this.options.logger.warn({ err: error, document: this.name }, 'update failed to apply');
+      throw new ProtocolError('update rejected by Yjs');
+    }
+  }
+
+  /** Replies reflect only committed state: a reply waits while a commit is in flight. */
+  private replyAfterCommit(connection: Connection, encode: () => Uint8Array): void {
+    if (this.pipeline.idle) {
+      connection.send(encode());
+      return;
+    }
+    void this.pipeline.whenIdle().then(() => {
+      if (!connection.closed && !this.destroyed) connection.send(encode());
+    });
+  }
+
+  private onCommitted(update: Uint8Array, seq: number, origins: ReadonlySet<unknown>): void {
+    // The sole sender of a batch has it already; a merged batch goes to everyone.
+    const only = origins.size === 1 ? origins.values().next().value : null;
+    this.broadcast(encodeFrame(writeUpdate, update), only as Connection | null);
+    this.rowsSinceCompaction++;
+    if (seq === this.seq + 1) this.seq = seq;
+    else if (seq > this.seq) void this.catchUp();
+    this.options.onCommitted?.(this, update, seq);
+    if (this.pipeline.idle) this.sendSavedState();
+    if (this.rowsSinceCompaction >= this.options.compactAfterRows && !this.compacting) {
+      setImmediate(() => {
+        if (!this.destroyed) void this.compact();
+      });
+    }
+    if (!this.titleTimer) {
+      this.titleTimer = setTimeout(() => void this.saveTitle(), TITLE_REFRESH_MS);
+      this.titleTimer.unref();
+    }
+  }
+
+  private sendSavedState(): void {
+    let frame: Uint8Array | null = null;
+    for (const connection of this.connections) {
+      if (!connection.wantsSavedState) continue;
+      frame ??= encodeFrame(writeSavedState, Y.encodeStateVector(this.doc));
+      connection.send(frame);
+    }
+  }
+
+  private broadcast(frame: Uint8Array, except: Connection | null): void {
+    let sent = 0;
+    for (const connection of this.connections) {
+      if (connection === except) continue;
+      connection.send(frame);
+      sent++;
+    }
+    this.options.metrics.framesOut.inc(sent);
+    this.options.metrics.bytesOut.inc(sent * frame.byteLength);
+  }
+}

@@ -1,0 +1,103 @@
+import * as Y from 'yjs';
+
+export interface PipelineHooks {
+  /** Durably stores one merged update and returns its sequence number. */
+  commit(update: Uint8Array): Promise<number>;
+  /** Runs after the commit, with the origins whose updates the batch holds. */
+  committed(update: Uint8Array, seq: number, origins: ReadonlySet<unknown>): void;
+  /** A commit failed; the batch is kept and retried after `retryInMs`. */
+  failed(error: unknown, retryInMs: number): void;
+}
+
+const MAX_RETRY_MS = 5_000;
+
+/**
+ * Batches the updates of one tick into a single commit, one commit at a time, in order.
+ * Nothing is released (`committed`) before its commit resolved: persist before relay.
+ */
+export class UpdatePipeline {
+  private pending: Uint8Array[] = [];
+  private pendingOrigins = new Set<unknown>();
+  private running = false;
+  private scheduled = false;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private retryMs = 50;
+  private waiters: Array<() => void> = [];
+  private stopped = false;
+
+  constructor(private readonly hooks: PipelineHooks) {}
+
+  /** True when nothing is waiting to be committed. */
+  get idle(): boolean {
+    return !this.running && this.pending.length === 0;
+  }
+
+  push(update: Uint8Array, origin: unknown): void {
+    this.pending.push(update);
+    this.pendingOrigins.add(origin);
+    this.schedule();
+  }
+
+  /** Resolves once everything pushed so far is committed (immediately when idle). */
+  whenIdle(): Promise<void> {
+    if (this.idle) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Stops retry timers; pending updates stay uncommitted (used when storage is gone for good). */
+  stop(): void {
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.running || this.retryTimer || this.stopped) return;
+    this.scheduled = true;
+    // setImmediate runs after this poll phase: every frame that arrived together lands in one commit.
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.run();
+    });
+  }
+
+  private async run(): Promise<void> {
+    if (this.running || this.pending.length === 0) return;
+    this.running = true;
+    const batch = this.pending;
+    const origins = this.pendingOrigins;
+    this.pending = [];
+    this.pendingOrigins = new Set();
+    const merged = batch.length === 1 ? batch[0]! : Y.mergeUpdates(batch);
+    try {
+      const seq = await this.hooks.commit(merged);
+      this.retryMs = 50;
+      this.running = false;
+      this.hooks.committed(merged, seq, origins);
+    } catch (error) {
+      // Keep the batch in front of whatever arrived meanwhile and try again later.
+      this.pending = [merged, ...this.pending];
+      for (const origin of this.pendingOrigins) origins.add(origin);
+      this.pendingOrigins = origins;
+      this.running = false;
+      const wait = this.retryMs;
+      this.retryMs = Math.min(this.retryMs * 2, MAX_RETRY_MS);
+      this.hooks.failed(error, wait);
+      if (!this.stopped) {
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = null;
+          void this.run();
+        }, wait);
+      }
+      return;
+    }
+    if (this.pending.length > 0) this.schedule();
+    else this.releaseWaiters();
+  }
+
+  private releaseWaiters(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}
