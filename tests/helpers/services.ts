@@ -1,0 +1,266 @@
+/**
+ * Throwaway PostgreSQL and Redis servers for tests, from Debian's `postgresql` and `redis-server`
+ * packages: each lives in a temporary directory, listens on 127.0.0.1 and a free port, and is
+ * stopped (and its directory removed) by `stop()`, or at the latest when the test process exits.
+ *
+ * PostgreSQL refuses to run as root; when the tests run as root (as in CI) it is initialised and
+ * started as the `postgres` system user that the Debian package creates.
+ */
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+const PG_BIN_CANDIDATES = [process.env.PG_BIN, '/usr/lib/postgresql/17/bin', '/usr/lib/postgresql/16/bin', '/usr/lib/postgresql/15/bin'];
+
+export interface PostgresService {
+  /** `postgres://postgres@127.0.0.1:<port>/postgres` */
+  url: string;
+  port: number;
+  /** Creates a fresh, empty database on this server and returns its URL (for isolating tests). */
+  createDatabase(name?: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export interface RedisService {
+  /** `redis://127.0.0.1:<port>` */
+  url: string;
+  port: number;
+  /** Shuts Redis down and removes its directory. */
+  stop(): Promise<void>;
+  /** SIGKILLs Redis (as a crash would); `restart()` brings it back on the same port. */
+  kill(): Promise<void>;
+  /** Starts Redis again on the same port, empty (after kill() or stop()). */
+  restart(): Promise<void>;
+}
+
+/** Cleanups still due when the process exits (synchronous: 'exit' handlers cannot wait). */
+const onExit = new Set<() => void>();
+let exitHookInstalled = false;
+function atExit(fn: () => void): () => void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => {
+      for (const cleanup of onExit) {
+        try {
+          cleanup();
+        } catch {
+          // best effort
+        }
+      }
+    });
+  }
+  onExit.add(fn);
+  return () => onExit.delete(fn);
+}
+
+/** A port that was free a moment ago on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function pgBin(): string {
+  for (const dir of PG_BIN_CANDIDATES) {
+    if (dir && fs.existsSync(path.join(dir, 'pg_ctl'))) return dir;
+  }
+  throw new Error('PostgreSQL binaries not found (install Debian\'s "postgresql" package, or set PG_BIN)');
+}
+
+const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
+
+/** Runs a PostgreSQL program, as the `postgres` user when we are root. */
+function pgCommand(program: string, args: string[]): [string, string[]] {
+  const binary = path.join(pgBin(), program);
+  return isRoot() ? ['runuser', ['-u', 'postgres', '--', binary, ...args]] : [binary, args];
+}
+
+async function pg(program: string, args: string[]): Promise<string> {
+  const [command, argv] = pgCommand(program, args);
+  try {
+    const { stdout } = await run(command, argv, { timeout: 60_000 });
+    return stdout;
+  } catch (error) {
+    const e = error as { stderr?: string; stdout?: string; message: string };
+    throw new Error(`${program} failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`);
+  }
+}
+
+/**
+ * Starts a PostgreSQL server in a temporary directory. It is tuned for tests (no fsync: the tests
+ * kill our server processes, never PostgreSQL itself, so committed data stays in its memory and files).
+ */
+export async function startPostgres(): Promise<PostgresService> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'collab-pg-'));
+  if (isRoot()) execFileSync('chown', ['-R', 'postgres:postgres', dir]);
+  const dataDir = path.join(dir, 'data');
+  const logFile = path.join(dir, 'postgres.log');
+  const cleanupDir = () => fs.rmSync(dir, { recursive: true, force: true });
+
+  try {
+    await pg('initdb', ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync', '--no-instructions']);
+  } catch (error) {
+    cleanupDir();
+    throw error;
+  }
+
+  let port = 0;
+  let started = false;
+  let lastError: unknown = null;
+  for (let attempt = 0; attempt < 5 && !started; attempt++) {
+    port = await freePort();
+    const options = [
+      `-p ${port}`,
+      `-k ${dir}`,
+      "-c listen_addresses='127.0.0.1'",
+      '-c fsync=off',
+      '-c full_page_writes=off',
+      '-c max_connections=200',
+      '-c shared_buffers=32MB',
+    ].join(' ');
+    try {
+      await pg('pg_ctl', ['-D', dataDir, '-l', logFile, '-o', options, '-w', '-t', '60', 'start']);
+      started = true;
+    } catch (error) {
+      lastError = error;
+      // Maybe the port was taken in between: stop whatever half-started, and try another.
+      await pg('pg_ctl', ['-D', dataDir, '-m', 'immediate', '-w', 'stop']).catch(() => {});
+    }
+  }
+  if (!started) {
+    const log = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : '';
+    cleanupDir();
+    throw new Error(`PostgreSQL did not start: ${String(lastError)}\n${log}`);
+  }
+
+  const stopSync = () => {
+    const [command, argv] = pgCommand('pg_ctl', ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
+    try {
+      execFileSync(command, argv, { stdio: 'ignore', timeout: 30_000 });
+    } catch {
+      // already stopped
+    }
+    cleanupDir();
+  };
+  const forget = atExit(stopSync);
+  let databases = 0;
+  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  return {
+    url,
+    port,
+    async createDatabase(name = `test_${process.pid}_${++databases}`) {
+      if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`unsuitable database name "${name}"`);
+      await pg('psql', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-q', '-c', `CREATE DATABASE ${name}`]);
+      return `postgres://postgres@127.0.0.1:${port}/${name}`;
+    },
+    async stop() {
+      if (!onExit.has(stopSync)) return;
+      forget();
+      await pg('pg_ctl', ['-D', dataDir, '-m', 'fast', '-w', '-t', '30', 'stop']).catch(async () => {
+        await pg('pg_ctl', ['-D', dataDir, '-m', 'immediate', '-w', 'stop']).catch(() => {});
+      });
+      cleanupDir();
+    },
+  };
+}
+
+function waitForRedis(child: ChildProcess, port: number, log: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => finish(new Error(`redis-server did not start within 20 s:\n${log.join('')}`)), 20_000);
+    const onData = (chunk: Buffer) => {
+      log.push(chunk.toString());
+      if (log.join('').includes('Ready to accept connections')) finish(null);
+    };
+    const onExitEarly = (code: number | null) => finish(new Error(`redis-server exited with ${code} on port ${port}:\n${log.join('')}`));
+    function finish(error: Error | null) {
+      clearTimeout(timer);
+      child.stdout?.off('data', onData);
+      child.off('exit', onExitEarly);
+      if (error) reject(error);
+      else resolve();
+    }
+    child.stdout?.on('data', onData);
+    child.once('exit', onExitEarly);
+  });
+}
+
+/** Starts redis-server (no persistence) in a temporary directory on 127.0.0.1 and a free port. */
+export async function startRedis(options: { port?: number } = {}): Promise<RedisService> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'collab-redis-'));
+  let port = options.port ?? 0;
+  let child: ChildProcess | null = null;
+
+  const spawnRedis = async (fixedPort: boolean) => {
+    for (let attempt = 0; ; attempt++) {
+      if (!fixedPort) port = await freePort();
+      const log: string[] = [];
+      const proc = spawn(
+        'redis-server',
+        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--protected-mode', 'no'],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      proc.stderr?.on('data', (chunk: Buffer) => log.push(chunk.toString()));
+      try {
+        await waitForRedis(proc, port, log);
+        proc.stdout?.resume();
+        proc.stderr?.resume();
+        child = proc;
+        return;
+      } catch (error) {
+        proc.kill('SIGKILL');
+        // A port freed by a killed Redis may linger a moment; a free one may have been taken meanwhile.
+        if (attempt >= 10) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+  };
+
+  const killChild = async (signal: NodeJS.Signals) => {
+    const proc = child;
+    child = null;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise((resolve) => proc.once('exit', resolve));
+    proc.kill(signal);
+    await exited;
+  };
+
+  const stopSync = () => {
+    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+
+  await spawnRedis(options.port !== undefined);
+  const forget = atExit(stopSync);
+  return {
+    get url() {
+      return `redis://127.0.0.1:${port}`;
+    },
+    get port() {
+      return port;
+    },
+    async stop() {
+      forget();
+      await killChild('SIGTERM');
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+    async kill() {
+      await killChild('SIGKILL');
+    },
+    async restart() {
+      await killChild('SIGKILL');
+      await spawnRedis(true);
+      atExit(stopSync);
+    },
+  };
+}
