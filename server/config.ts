@@ -24,6 +24,12 @@ export interface Config {
   pingIntervalMs: number;
   /** Directory of the built client served at `/`; null disables static serving. */
   staticDir: string | null;
+  /** PostgreSQL URL (`DATABASE_URL`); null means the embedded SQLite database in `dataDir`. */
+  databaseUrl: string | null;
+  /** Connections in the PostgreSQL pool. */
+  databasePoolSize: number;
+  /** Redis URL (`REDIS_URL`) through which instances relay updates and awareness; null for one instance. */
+  redisUrl: string | null;
 }
 
 export class ConfigError extends Error {
@@ -51,6 +57,21 @@ function oneOf<T extends string>(env: Env, key: string, allowed: readonly T[], f
   return value;
 }
 
+function url(env: Env, key: string, protocols: readonly string[]): string | null {
+  const raw = env[key]?.trim();
+  if (!raw) return null;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(`${key} must be a URL (${protocols.map((p) => `${p}//...`).join(' or ')})`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(`${key} must start with ${protocols.map((p) => `${p}//`).join(' or ')}, got "${parsed.protocol}//..."`);
+  }
+  return raw;
+}
+
 /** Reads and validates the configuration; throws ConfigError with a message naming the variable. */
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
   const host = (env.HOST ?? '127.0.0.1').trim();
@@ -69,5 +90,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     maxBufferedBytes: integer(env, 'MAX_BUFFERED_BYTES', 64 * 1024 * 1024, 1024, 8 * 1024 * 1024 * 1024),
     pingIntervalMs: integer(env, 'PING_INTERVAL_MS', 30_000, 100, 3600_000),
     staticDir,
+    databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
+    redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
   };
 }

@@ -1,0 +1,251 @@
+/**
+ * The one contract every DocumentStore backend passes (server/storage/types.ts). A backend's test
+ * file calls `describeStoreContract` with a factory of fresh, empty storage locations.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import type { DocumentStore } from '../../server/storage/types.js';
+
+export interface StoreBackend {
+  /** Opens a store on this location; every call opens the same data (as another instance would). */
+  open(): Promise<DocumentStore>;
+  /** Removes the location (stores opened on it are closed by the suite first). */
+  dispose(): Promise<void>;
+}
+
+/** An update that appends `text` to the document's "t" text, as a client's edit would. */
+function edit(doc: Y.Doc, text: string): Uint8Array {
+  let update: Uint8Array | null = null;
+  const capture = (u: Uint8Array) => {
+    update = u;
+  };
+  doc.once('update', capture);
+  doc.getText('t').insert(doc.getText('t').length, text);
+  return update!;
+}
+
+/** The text of a document rebuilt from what storage returns. */
+function rebuild(stored: { snapshot: Uint8Array | null; updates: Uint8Array[] }): string {
+  const doc = new Y.Doc();
+  if (stored.snapshot) Y.applyUpdate(doc, stored.snapshot);
+  for (const update of stored.updates) Y.applyUpdate(doc, update);
+  const text = doc.getText('t').toString();
+  doc.destroy();
+  return text;
+}
+
+const bytes = (s: string) => new TextEncoder().encode(s);
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+
+export function describeStoreContract(label: string, createBackend: () => Promise<StoreBackend>): void {
+  describe(`DocumentStore contract: ${label}`, () => {
+    let backend: StoreBackend;
+    let store: DocumentStore;
+    const opened: DocumentStore[] = [];
+    const open = async () => {
+      const s = await backend.open();
+      opened.push(s);
+      return s;
+    };
+
+    beforeEach(async () => {
+      backend = await createBackend();
+      store = await open();
+    });
+
+    afterEach(async () => {
+      await Promise.all(opened.splice(0).map((s) => s.close()));
+      await backend.dispose();
+    });
+
+    it('names its kind and answers check()', async () => {
+      expect(typeof store.kind).toBe('string');
+      await store.check();
+    });
+
+    it('loads a document that does not exist as empty', async () => {
+      expect(await store.load('nothing')).toEqual({ snapshot: null, updates: [], seq: 0 });
+      expect(await store.readSince('nothing', 0)).toEqual({ snapshot: null, updates: [], seq: 0 });
+      expect(await store.logLength('nothing')).toBe(0);
+      expect(await store.info('nothing')).toBeNull();
+    });
+
+    it('numbers appends 1, 2, 3... per document and loads them in order', async () => {
+      expect(await store.append('a', bytes('a1'))).toBe(1);
+      expect(await store.append('a', bytes('a2'))).toBe(2);
+      expect(await store.append('b', bytes('b1'))).toBe(1);
+      expect(await store.append('a', bytes('a3'))).toBe(3);
+      const a = await store.load('a');
+      expect(a.snapshot).toBeNull();
+      expect(a.updates.map(text)).toEqual(['a1', 'a2', 'a3']);
+      expect(a.seq).toBe(3);
+      expect((await store.load('b')).updates.map(text)).toEqual(['b1']);
+      expect(await store.logLength('a')).toBe(3);
+    });
+
+    it('keeps sequence numbers gap-free and in commit order under concurrent appends from two stores', async () => {
+      const other = await open();
+      const appends = Array.from({ length: 60 }, (_, i) => (i % 2 === 0 ? store : other).append('doc', bytes(`u${i}`)));
+      const seqs = await Promise.all(appends);
+      expect([...seqs].sort((x, y) => x - y)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+      const loaded = await store.load('doc');
+      expect(loaded.seq).toBe(60);
+      // Row n holds the update whose append resolved with n.
+      const bySeq = new Map(seqs.map((seq, i) => [seq, `u${i}`]));
+      expect(loaded.updates.map(text)).toEqual(Array.from({ length: 60 }, (_, i) => bySeq.get(i + 1)));
+      const since = await other.readSince('doc', 0);
+      expect(since.updates.map((row) => row.seq)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+    });
+
+    it('reads the rows after a sequence number', async () => {
+      for (let i = 1; i <= 5; i++) await store.append('doc', bytes(`u${i}`));
+      const since = await store.readSince('doc', 3);
+      expect(since.snapshot).toBeNull();
+      expect(since.updates.map((row) => [row.seq, text(row.update)])).toEqual([
+        [4, 'u4'],
+        [5, 'u5'],
+      ]);
+      expect(since.seq).toBe(5);
+      expect(await store.readSince('doc', 5)).toEqual({ snapshot: null, updates: [], seq: 5 });
+    });
+
+    it('compacts: the snapshot replaces the rows it covers, later rows stay', async () => {
+      const doc = new Y.Doc();
+      for (let i = 1; i <= 6; i++) await store.append('doc', edit(doc, `${i}`));
+      const atFour = new Y.Doc();
+      const loaded = await store.load('doc');
+      for (const update of loaded.updates.slice(0, 4)) Y.applyUpdate(atFour, update);
+      await store.compact('doc', Y.encodeStateAsUpdate(atFour), 4);
+
+      expect(await store.logLength('doc')).toBe(2);
+      const after = await store.load('doc');
+      expect(after.snapshot).not.toBeNull();
+      expect(after.updates).toHaveLength(2);
+      expect(after.seq).toBe(6);
+      expect(rebuild(after)).toBe('123456');
+
+      // Reading from before the snapshot gives the snapshot and the rows after it...
+      const early = await store.readSince('doc', 2);
+      expect(early.snapshot).not.toBeNull();
+      expect(early.updates.map((row) => row.seq)).toEqual([5, 6]);
+      expect(rebuild({ snapshot: early.snapshot, updates: early.updates.map((row) => row.update) })).toBe('123456');
+      // ...from at or after it, only rows.
+      const late = await store.readSince('doc', 4);
+      expect(late.snapshot).toBeNull();
+      expect(late.updates.map((row) => row.seq)).toEqual([5, 6]);
+      expect((await store.readSince('doc', 5)).updates.map((row) => row.seq)).toEqual([6]);
+
+      // Appends go on after the last number, not after the snapshot.
+      expect(await store.append('doc', edit(doc, '7'))).toBe(7);
+      expect(rebuild(await store.load('doc'))).toBe('1234567');
+    });
+
+    it('ignores a compaction older than the snapshot it already has', async () => {
+      const doc = new Y.Doc();
+      for (let i = 1; i <= 5; i++) await store.append('doc', edit(doc, `${i}`));
+      await store.compact('doc', Y.encodeStateAsUpdate(doc), 5);
+      const empty = Y.encodeStateAsUpdate(new Y.Doc());
+      await store.compact('doc', empty, 3);
+      await store.compact('doc', empty, 5);
+      expect(rebuild(await store.load('doc'))).toBe('12345');
+      // Compacting a document that never had a row does nothing.
+      await store.compact('never', empty, 1);
+      expect(await store.load('never')).toEqual({ snapshot: null, updates: [], seq: 0 });
+    });
+
+    it('loses nothing when two stores compact the same document concurrently while appends go on', async () => {
+      const other = await open();
+      const writer = new Y.Doc();
+      const expected: string[] = [];
+      let n = 0;
+      const appendSome = async (s: DocumentStore, count: number) => {
+        for (let i = 0; i < count; i++) {
+          const piece = `<${n++}>`;
+          expected.push(piece);
+          await s.append('doc', edit(writer, piece));
+        }
+      };
+      /** What an instance does: load its view, then compact up to what it has. */
+      const compactFrom = async (s: DocumentStore) => {
+        const stored = await s.load('doc');
+        const doc = new Y.Doc();
+        if (stored.snapshot) Y.applyUpdate(doc, stored.snapshot);
+        for (const update of stored.updates) Y.applyUpdate(doc, update);
+        await s.compact('doc', Y.encodeStateAsUpdate(doc), stored.seq);
+        doc.destroy();
+      };
+      await appendSome(store, 10);
+      for (let round = 0; round < 8; round++) {
+        await Promise.all([compactFrom(store), compactFrom(other), appendSome(store, 3), compactFrom(other), appendSome(other, 2)]);
+      }
+      const final = await other.load('doc');
+      expect(final.seq).toBe(n);
+      expect(rebuild(final)).toBe(expected.join(''));
+      // Whatever was compacted, the rows after the snapshot are exactly the log's tail.
+      const since = await store.readSince('doc', 0);
+      const tail = since.updates.map((row) => row.seq);
+      expect(tail).toEqual(Array.from({ length: tail.length }, (_, i) => n - tail.length + i + 1));
+      expect(await store.logLength('doc')).toBe(tail.length);
+    });
+
+    it('creates documents once, with title and times', async () => {
+      const before = Date.now();
+      expect(await store.create('doc', 'First')).toBe(true);
+      expect(await store.create('doc', 'Again')).toBe(false);
+      const info = await store.info('doc');
+      expect(info).toMatchObject({ name: 'doc', title: 'First' });
+      expect(info!.createdAt).toBeGreaterThanOrEqual(before - 1000);
+      expect(info!.updatedAt).toBeGreaterThanOrEqual(info!.createdAt);
+      // A document that was written to exists without create().
+      await store.append('written', bytes('x'));
+      expect(await store.info('written')).toMatchObject({ name: 'written', title: '' });
+      expect(await store.create('written', 'late')).toBe(false);
+    });
+
+    it('sets titles of existing documents only', async () => {
+      await store.create('doc', '');
+      expect(await store.setTitle('doc', 'Named')).toBe(true);
+      expect((await store.info('doc'))!.title).toBe('Named');
+      expect(await store.setTitle('missing', 'x')).toBe(false);
+      expect(await store.info('missing')).toBeNull();
+    });
+
+    it('lists the most recently edited first, up to the limit', async () => {
+      await store.create('one', 'One');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await store.create('two', 'Two');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await store.create('three', 'Three');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await store.append('one', bytes('edit'));
+      expect((await store.list(10)).map((d) => d.name)).toEqual(['one', 'three', 'two']);
+      expect((await store.list(2)).map((d) => d.name)).toEqual(['one', 'three']);
+      expect((await store.list(10))[0]).toMatchObject({ name: 'one', title: 'One' });
+    });
+
+    it('keeps everything across close and reopen', async () => {
+      const doc = new Y.Doc();
+      await store.create('doc', 'Kept');
+      for (let i = 1; i <= 4; i++) await store.append('doc', edit(doc, `${i}`));
+      await store.compact('doc', Y.encodeStateAsUpdate(doc), 3);
+      await store.close();
+      const reopened = await open();
+      const loaded = await reopened.load('doc');
+      expect(loaded.seq).toBe(4);
+      expect(rebuild(loaded)).toBe('1234');
+      expect(await reopened.logLength('doc')).toBe(1);
+      expect((await reopened.info('doc'))!.title).toBe('Kept');
+      expect(await reopened.append('doc', edit(doc, '5'))).toBe(5);
+      await expect(store.check()).rejects.toThrow();
+    });
+
+    it('stores binary updates byte for byte, documents with any name', async () => {
+      const update = new Uint8Array(70_000).map((_, i) => (i * 7919) % 256);
+      const name = 'päper / ✓ "quoted" \\ 🙂';
+      await store.append(name, update);
+      const loaded = await store.load(name);
+      expect(Buffer.from(loaded.updates[0]!).equals(Buffer.from(update))).toBe(true);
+      expect((await store.info(name))!.name).toBe(name);
+    });
+  });
+}
