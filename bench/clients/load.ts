@@ -1,0 +1,278 @@
+/**
+ * A load-client process: opens the connections of its plan, writes Yjs edits and cursor moves at
+ * the planned rates once told to start, and measures what it receives by scanning bytes for
+ * markers (it never decodes a document). Driven by the runner over IPC.
+ */
+import WebSocket from 'ws';
+import * as Y from 'yjs';
+import { Histogram } from '../lib/histogram.js';
+import type { ConnectionPlan, LoadCommand, LoadEvent, ConnectionReport } from '../lib/load-protocol.js';
+import { Framer, classify, encodeAwareness, EMPTY_UPDATE, marker, MARKER_CURSOR, MARKER_EDIT, nowMicros, scanMarkers } from '../lib/wire.js';
+
+const editLatency = new Histogram();
+const cursorLatency = new Histogram();
+let measuring = false;
+let framesIn = 0;
+let bytesIn = 0;
+let unexpectedCloses = 0;
+const errors: string[] = [];
+
+function send(event: LoadEvent): void {
+  process.send!(event);
+}
+
+function note(error: string): void {
+  if (errors.length < 10) errors.push(error);
+}
+
+class Client {
+  readonly framer: Framer;
+  ws: WebSocket | null = null;
+  synced = false;
+  /** Distinct edits seen per writer: a bitmap by sequence number. */
+  private readonly seen = new Map<number, Uint8Array>();
+  private seenCount = 0;
+  /** Latest cursor sequence seen per cursor owner. */
+  readonly cursors = new Map<number, number>();
+  private readonly doc: Y.Doc | null;
+  private readonly text: Y.Text | null;
+  private lastUpdate: Uint8Array | null = null;
+  private readonly awarenessClientId: number;
+  editSeq = 0;
+  cursorSeq = 0;
+  nextEditAt = 0;
+  nextCursorAt = 0;
+  private closing = false;
+
+  constructor(readonly plan: ConnectionPlan) {
+    this.framer = new Framer(plan.flavor, plan.doc);
+    if (plan.writerId !== null) {
+      this.doc = new Y.Doc();
+      this.text = this.doc.getText('t');
+      this.doc.on('update', (update: Uint8Array) => {
+        this.lastUpdate = update;
+      });
+      this.awarenessClientId = this.doc.clientID;
+    } else {
+      this.doc = null;
+      this.text = null;
+      this.awarenessClientId = Math.floor(Math.random() * 0xffffffff);
+    }
+  }
+
+  open(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(this.plan.url, { perMessageDeflate: false, maxPayload: 512 * 1024 * 1024 });
+      this.ws = ws;
+      let settled = false;
+      const done = (error?: Error) => {
+        if (settled) return;
+        settled = true;
+        if (error) reject(error);
+        else resolve();
+      };
+      ws.on('open', () => {
+        if (this.plan.flavor === 'raw') {
+          this.synced = true;
+          done();
+          return;
+        }
+        for (const hello of this.framer.hello()) ws.send(hello);
+        ws.send(this.framer.syncStep1());
+      });
+      ws.on('message', (data: Buffer) => {
+        this.receive(data);
+        if (this.synced) done();
+      });
+      ws.on('error', (error) => {
+        note(`${this.plan.doc}: ${error.message}`);
+        done(error);
+      });
+      ws.on('close', (code, reason) => {
+        if (!this.closing) {
+          unexpectedCloses++;
+          note(`${this.plan.doc}: closed ${code} ${reason.toString()}`);
+        }
+        done(new Error(`closed ${code} before the handshake`));
+      });
+    });
+  }
+
+  private receive(bytes: Buffer): void {
+    if (measuring) {
+      framesIn++;
+      bytesIn += bytes.length;
+    }
+    const { kind, offset } = classify(this.plan.flavor, bytes);
+    switch (kind) {
+      case 'step1':
+        // A provider answers with what it has; our writers have sent everything already.
+        this.ws!.send(this.framer.syncStep2(EMPTY_UPDATE));
+        break;
+      case 'step2':
+        this.synced = true;
+        break;
+      case 'update':
+        if (measuring) scanMarkers(bytes, offset, this.onMarker);
+        break;
+      case 'awareness':
+        if (measuring) scanMarkers(bytes, offset, this.onMarker);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private readonly onMarker = (kind: number, source: number, seq: number, sentMicros: number): void => {
+    if (kind === MARKER_EDIT) {
+      if (source === this.plan.writerId) return;
+      let bits = this.seen.get(source);
+      if (!bits || bits.length <= seq >> 3) {
+        const grown = new Uint8Array(Math.max(64, (seq >> 3) * 2));
+        if (bits) grown.set(bits);
+        bits = grown;
+        this.seen.set(source, bits);
+      }
+      const mask = 1 << (seq & 7);
+      if (bits[seq >> 3]! & mask) return;
+      bits[seq >> 3]! |= mask;
+      this.seenCount++;
+      editLatency.record(nowMicros() - sentMicros);
+    } else if (kind === MARKER_CURSOR) {
+      if (source === this.plan.cursorId) return;
+      const last = this.cursors.get(source) ?? 0;
+      if (seq <= last) return;
+      this.cursors.set(source, seq);
+      cursorLatency.record(nowMicros() - sentMicros);
+    }
+  };
+
+  writeEdit(): void {
+    const t = nowMicros();
+    this.editSeq++;
+    this.text!.insert(this.text!.length, marker('w', this.plan.writerId!, this.editSeq, t));
+    this.ws!.send(this.framer.update(this.lastUpdate!));
+  }
+
+  moveCursor(): void {
+    const t = nowMicros();
+    this.cursorSeq++;
+    const position = this.cursorSeq * 7;
+    const state = `{"user":{"name":"User ${this.plan.cursorId}","color":"#30bced"},"cursor":{"anchor":${position},"head":${position}},"m":"${marker('a', this.plan.cursorId!, this.cursorSeq, t)}"}`;
+    this.ws!.send(this.framer.awareness(encodeAwareness(this.awarenessClientId, this.cursorSeq, state)));
+  }
+
+  report(): ConnectionReport {
+    return { editsReceived: this.seenCount, cursors: Object.fromEntries(this.cursors) };
+  }
+
+  close(): void {
+    this.closing = true;
+    this.ws?.terminate();
+  }
+}
+
+let clients: Client[] = [];
+let ticker: NodeJS.Timeout | null = null;
+
+async function openAll(plans: ConnectionPlan[], concurrency: number): Promise<void> {
+  clients = plans.map((plan) => new Client(plan));
+  const started = performance.now();
+  let next = 0;
+  let failures = 0;
+  const worker = async () => {
+    while (next < clients.length) {
+      const client = clients[next++]!;
+      try {
+        await client.open();
+      } catch {
+        failures++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, clients.length) }, worker));
+  send({ event: 'opened', openMs: performance.now() - started, failures, errors });
+}
+
+function start(): void {
+  measuring = true;
+  const now = performance.now();
+  for (const client of clients) {
+    const { updatesPerSecond, cursorsPerSecond } = client.plan;
+    if (updatesPerSecond > 0) client.nextEditAt = now + Math.random() * (1000 / updatesPerSecond);
+    if (cursorsPerSecond > 0) client.nextCursorAt = now + Math.random() * (1000 / cursorsPerSecond);
+  }
+  const active = clients.filter((client) => client.plan.updatesPerSecond > 0 || client.plan.cursorsPerSecond > 0);
+  ticker = setInterval(() => {
+    const at = performance.now();
+    for (const client of active) {
+      if (client.ws?.readyState !== WebSocket.OPEN) continue;
+      const { updatesPerSecond, cursorsPerSecond } = client.plan;
+      if (updatesPerSecond > 0) {
+        const period = 1000 / updatesPerSecond;
+        // A stalled process catches up at most one second of backlog.
+        if (at - client.nextEditAt > 1000) client.nextEditAt = at - 1000;
+        while (client.nextEditAt <= at) {
+          client.writeEdit();
+          client.nextEditAt += period;
+        }
+      }
+      if (cursorsPerSecond > 0) {
+        const period = 1000 / cursorsPerSecond;
+        if (at - client.nextCursorAt > 1000) client.nextCursorAt = at - 1000;
+        while (client.nextCursorAt <= at) {
+          client.moveCursor();
+          client.nextCursorAt += period;
+        }
+      }
+    }
+  }, 2);
+}
+
+function stop(): void {
+  if (ticker) clearInterval(ticker);
+  ticker = null;
+  const edits: Record<number, number> = {};
+  const cursors: Record<number, number> = {};
+  for (const client of clients) {
+    if (client.plan.writerId !== null) edits[client.plan.writerId] = client.editSeq;
+    if (client.plan.cursorId !== null) cursors[client.plan.cursorId] = client.cursorSeq;
+  }
+  send({ event: 'stopped', edits, cursors });
+}
+
+process.on('message', (message: LoadCommand) => {
+  switch (message.cmd) {
+    case 'open':
+      void openAll(message.connections, message.concurrency).catch((error: unknown) => {
+        note(String(error));
+        send({ event: 'opened', openMs: 0, failures: message.connections.length, errors });
+      });
+      break;
+    case 'start':
+      start();
+      break;
+    case 'stop':
+      stop();
+      break;
+    case 'report':
+      measuring = false;
+      send({
+        event: 'report',
+        connections: clients.map((client) => client.report()),
+        editLatency: editLatency.toData(),
+        cursorLatency: cursorLatency.toData(),
+        framesIn,
+        bytesIn,
+        unexpectedCloses,
+        errors,
+      });
+      break;
+    case 'close':
+      for (const client of clients) client.close();
+      setTimeout(() => process.exit(0), 50);
+      break;
+  }
+});
+process.on('disconnect', () => process.exit(0));
+send({ event: 'ready' });

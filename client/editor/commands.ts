@@ -1,0 +1,219 @@
+import { baseKeymap, chainCommands, exitCode, setBlockType, toggleMark, wrapIn, lift } from 'prosemirror-commands';
+import { InputRule, inputRules, textblockTypeInputRule, undoInputRule, wrappingInputRule } from 'prosemirror-inputrules';
+import { keymap } from 'prosemirror-keymap';
+import type { MarkType, NodeType } from 'prosemirror-model';
+import { liftListItem, sinkListItem, splitListItem, wrapInList } from 'prosemirror-schema-list';
+import { TextSelection, type Command, type EditorState, type Plugin } from 'prosemirror-state';
+import { redoCommand, undoCommand } from 'y-prosemirror';
+import { schema, safeHref } from '../../shared/schema.js';
+
+const { nodes, marks } = schema;
+
+export const isMac = typeof navigator !== 'undefined' && /Mac|iP(hone|[oa]d)/.test(navigator.platform);
+
+/** True when the selection's parent blocks are all of `type` (with `attrs`, if given). */
+export function blockActive(state: EditorState, type: NodeType, attrs?: Record<string, unknown>): boolean {
+  const { $from, to } = state.selection;
+  if (to > $from.end()) return false;
+  const node = $from.parent;
+  if (node.type !== type) return false;
+  return !attrs || Object.entries(attrs).every(([key, value]) => node.attrs[key] === value);
+}
+
+/** True when the selection is inside a node of `type` (e.g. a list or a blockquote). */
+export function insideNode(state: EditorState, type: NodeType): boolean {
+  const { $from } = state.selection;
+  for (let depth = $from.depth; depth > 0; depth--) if ($from.node(depth).type === type) return true;
+  return false;
+}
+
+export function markActive(state: EditorState, type: MarkType): boolean {
+  const { from, $from, to, empty } = state.selection;
+  if (empty) return Boolean(type.isInSet(state.storedMarks ?? $from.marks()));
+  return state.doc.rangeHasMark(from, to, type);
+}
+
+/** Sets the block type, or turns it back into a paragraph when it already is that type. */
+export function toggleBlock(type: NodeType, attrs?: Record<string, unknown>): Command {
+  return (state, dispatch) => {
+    if (blockActive(state, type, attrs)) return setBlockType(nodes.paragraph)(state, dispatch);
+    return setBlockType(type, attrs)(state, dispatch);
+  };
+}
+
+/** Wraps in a list of `type`, or lifts out of it when already inside one. */
+export function toggleList(type: NodeType): Command {
+  return (state, dispatch) => {
+    if (insideNode(state, type)) return liftListItem(nodes.list_item)(state, dispatch);
+    return wrapInList(type)(state, dispatch);
+  };
+}
+
+export function toggleBlockquote(): Command {
+  return (state, dispatch) => {
+    if (insideNode(state, nodes.blockquote)) return lift(state, dispatch);
+    return wrapIn(nodes.blockquote)(state, dispatch);
+  };
+}
+
+export const insertHorizontalRule: Command = (state, dispatch) => {
+  const hr = nodes.horizontal_rule;
+  const { $from } = state.selection;
+  const index = $from.index($from.depth > 0 ? $from.depth - 1 : 0);
+  const parent = $from.depth > 0 ? $from.node($from.depth - 1) : $from.parent;
+  if (!parent.canReplaceWith(index, index, hr)) return false;
+  if (dispatch) dispatch(state.tr.replaceSelectionWith(hr.create()).scrollIntoView());
+  return true;
+};
+
+/** The link under the cursor or selection, if any. */
+export function linkAt(state: EditorState): { href: string; from: number; to: number } | null {
+  const { $from, from, to, empty } = state.selection;
+  const type = marks.link;
+  const mark = (empty ? $from.marks() : []).find((m) => m.type === type) ?? null;
+  if (mark) {
+    // expand to the whole link around the cursor
+    const parent = $from.parent;
+    const start = $from.start();
+    let linkFrom = from;
+    let linkTo = to;
+    parent.forEach((child, offset) => {
+      const childFrom = start + offset;
+      const childTo = childFrom + child.nodeSize;
+      if (mark.isInSet(child.marks) && childFrom <= from && childTo >= from) {
+        linkFrom = childFrom;
+        linkTo = childTo;
+      }
+    });
+    return { href: String(mark.attrs.href), from: linkFrom, to: linkTo };
+  }
+  let found: { href: string; from: number; to: number } | null = null;
+  state.doc.nodesBetween(from, to, (node) => {
+    const m = type.isInSet(node.marks);
+    if (m && !found) found = { href: String(m.attrs.href), from, to };
+  });
+  return found;
+}
+
+/** Applies a link to the selection (or replaces the link under the cursor); an empty href removes it. */
+export function setLink(href: string): Command {
+  return (state, dispatch) => {
+    const type = marks.link;
+    const existing = linkAt(state);
+    const { from, to, empty } = state.selection;
+    const range = existing ?? (empty ? null : { from, to });
+    if (href.trim() === '') {
+      if (!range) return false;
+      if (dispatch) dispatch(state.tr.removeMark(range.from, range.to, type));
+      return true;
+    }
+    const safe = safeHref(href);
+    if (!safe) return false;
+    if (dispatch) {
+      const tr = state.tr;
+      if (range) {
+        tr.removeMark(range.from, range.to, type).addMark(range.from, range.to, type.create({ href: safe }));
+      } else {
+        // no selection: insert the URL itself as the link text
+        tr.insert(from, schema.text(safe, [type.create({ href: safe })]));
+      }
+      dispatch(tr.scrollIntoView());
+    }
+    return true;
+  };
+}
+
+export const undo: Command = undoCommand;
+export const redo: Command = redoCommand;
+
+function inputRulesPlugin(): Plugin {
+  const rules: InputRule[] = [
+    textblockTypeInputRule(/^(#{1,3})\s$/, nodes.heading, (match) => ({ level: match[1]!.length })),
+    wrappingInputRule(/^\s*>\s$/, nodes.blockquote),
+    wrappingInputRule(/^\s*([-+*])\s$/, nodes.bullet_list),
+    wrappingInputRule(
+      /^(\d+)\.\s$/,
+      nodes.ordered_list,
+      (match) => ({ order: Number(match[1]) }),
+      (match, node) => node.childCount + Number(node.attrs.order) === Number(match[1]),
+    ),
+    textblockTypeInputRule(/^```$/, nodes.code_block),
+    // "---" in an empty top-level paragraph becomes a horizontal rule
+    new InputRule(/^---$/, (state, _match, start, end) => {
+      const $start = state.doc.resolve(start);
+      if ($start.depth !== 1 || $start.parent.type !== nodes.paragraph || $start.parent.content.size !== end - start) return null;
+      const before = $start.before();
+      const tr = state.tr.replaceWith(before, $start.after(), [nodes.horizontal_rule.create(), nodes.paragraph.create()]);
+      return tr.setSelection(TextSelection.create(tr.doc, before + 2));
+    }),
+  ];
+  return inputRules({ rules });
+}
+
+/** The keyboard shortcuts, listed for the toolbar's tooltips. */
+export const shortcuts = {
+  bold: 'Mod-b',
+  italic: 'Mod-i',
+  code: 'Mod-e',
+  link: 'Mod-k',
+  paragraph: 'Shift-Mod-0',
+  h1: 'Shift-Mod-1',
+  h2: 'Shift-Mod-2',
+  h3: 'Shift-Mod-3',
+  bulletList: 'Shift-Mod-8',
+  orderedList: 'Shift-Mod-7',
+  blockquote: 'Shift-Mod-9',
+  codeBlock: 'Shift-Mod-c',
+  undo: 'Mod-z',
+  redo: 'Shift-Mod-z',
+} as const;
+
+export function shortcutLabel(key: string): string {
+  return key
+    .split('-')
+    .map((part) => {
+      if (part === 'Mod') return isMac ? '⌘' : 'Ctrl';
+      if (part === 'Shift') return isMac ? '⇧' : 'Shift';
+      if (part === 'Alt') return isMac ? '⌥' : 'Alt';
+      return part.length === 1 ? part.toUpperCase() : part;
+    })
+    .join(isMac ? '' : '+');
+}
+
+/**
+ * Keymaps and input rules. `onLink` opens the toolbar's link field (Mod-k). Undo and redo are
+ * y-prosemirror's: they only undo this person's own changes.
+ */
+export function editingPlugins(onLink: () => boolean): Plugin[] {
+  const hardBreak: Command = chainCommands(exitCode, (state, dispatch) => {
+    if (dispatch) dispatch(state.tr.replaceSelectionWith(nodes.hard_break.create()).scrollIntoView());
+    return true;
+  });
+  const keys: Record<string, Command> = {
+    'Mod-z': undo,
+    'Shift-Mod-z': redo,
+    'Mod-y': redo,
+    Backspace: undoInputRule,
+    [shortcuts.bold]: toggleMark(marks.strong),
+    'Mod-B': toggleMark(marks.strong),
+    [shortcuts.italic]: toggleMark(marks.em),
+    'Mod-I': toggleMark(marks.em),
+    [shortcuts.code]: toggleMark(marks.code),
+    'Mod-`': toggleMark(marks.code),
+    [shortcuts.link]: () => onLink(),
+    [shortcuts.paragraph]: setBlockType(nodes.paragraph),
+    [shortcuts.h1]: toggleBlock(nodes.heading, { level: 1 }),
+    [shortcuts.h2]: toggleBlock(nodes.heading, { level: 2 }),
+    [shortcuts.h3]: toggleBlock(nodes.heading, { level: 3 }),
+    [shortcuts.bulletList]: toggleList(nodes.bullet_list),
+    [shortcuts.orderedList]: toggleList(nodes.ordered_list),
+    [shortcuts.blockquote]: toggleBlockquote(),
+    [shortcuts.codeBlock]: toggleBlock(nodes.code_block),
+    'Mod-Enter': hardBreak,
+    'Shift-Enter': hardBreak,
+    Enter: splitListItem(nodes.list_item),
+    Tab: sinkListItem(nodes.list_item),
+    'Shift-Tab': liftListItem(nodes.list_item),
+  };
+  return [inputRulesPlugin(), keymap(keys), keymap(baseKeymap)];
+}

@@ -1,0 +1,147 @@
+import { Schema, type MarkSpec, type NodeSpec } from 'prosemirror-model';
+
+/**
+ * The rich-text schema of every document: the client's editor uses it, and the server can use it
+ * to read or build documents. Node and mark names are stored in the Yjs XmlFragment (as element
+ * names and text attributes), so renaming one is a data migration, not a refactor.
+ */
+
+/** Only these URL schemes become links; anything else (javascript:, data:, …) is dropped. */
+const SAFE_LINK = /^(https?:|mailto:|tel:|\/|#|\.{0,2}\/)/i;
+
+/** Returns the href if it is safe to render as a link, otherwise null. A bare domain gets https://. */
+export function safeHref(raw: string): string | null {
+  const href = raw.trim();
+  if (href === '') return null;
+  if (SAFE_LINK.test(href)) return href;
+  // "example.com/page" typed without a scheme
+  if (/^[\w-]+(\.[\w-]+)+(\/|$|[?#])/.test(href) && !/^[a-z][a-z0-9+.-]*:/i.test(href)) return `https://${href}`;
+  return null;
+}
+
+const nodes: Record<string, NodeSpec> = {
+  doc: { content: 'block+' },
+
+  paragraph: {
+    content: 'inline*',
+    group: 'block',
+    parseDOM: [{ tag: 'p' }],
+    toDOM: () => ['p', 0],
+  },
+
+  heading: {
+    attrs: { level: { default: 1, validate: 'number' } },
+    content: 'inline*',
+    group: 'block',
+    defining: true,
+    parseDOM: [1, 2, 3, 4, 5, 6].map((level) => ({ tag: `h${level}`, attrs: { level } })),
+    toDOM: (node) => [`h${Math.min(6, Math.max(1, Number(node.attrs.level) || 1))}`, 0],
+  },
+
+  blockquote: {
+    content: 'block+',
+    group: 'block',
+    defining: true,
+    parseDOM: [{ tag: 'blockquote' }],
+    toDOM: () => ['blockquote', 0],
+  },
+
+  code_block: {
+    content: 'text*',
+    marks: '',
+    group: 'block',
+    code: true,
+    defining: true,
+    parseDOM: [{ tag: 'pre', preserveWhitespace: 'full' }],
+    toDOM: () => ['pre', ['code', 0]],
+  },
+
+  horizontal_rule: {
+    group: 'block',
+    parseDOM: [{ tag: 'hr' }],
+    toDOM: () => ['hr'],
+  },
+
+  bullet_list: {
+    content: 'list_item+',
+    group: 'block',
+    parseDOM: [{ tag: 'ul' }],
+    toDOM: () => ['ul', 0],
+  },
+
+  ordered_list: {
+    attrs: { order: { default: 1, validate: 'number' } },
+    content: 'list_item+',
+    group: 'block',
+    parseDOM: [
+      {
+        tag: 'ol',
+        getAttrs: (dom) => ({ order: (dom as HTMLElement).hasAttribute('start') ? Number((dom as HTMLElement).getAttribute('start')) || 1 : 1 }),
+      },
+    ],
+    toDOM: (node) => (node.attrs.order === 1 ? ['ol', 0] : ['ol', { start: node.attrs.order }, 0]),
+  },
+
+  list_item: {
+    content: 'paragraph block*',
+    defining: true,
+    parseDOM: [{ tag: 'li' }],
+    toDOM: () => ['li', 0],
+  },
+
+  text: { group: 'inline' },
+
+  hard_break: {
+    inline: true,
+    group: 'inline',
+    selectable: false,
+    parseDOM: [{ tag: 'br' }],
+    toDOM: () => ['br'],
+  },
+};
+
+const marks: Record<string, MarkSpec> = {
+  link: {
+    attrs: { href: { validate: 'string' }, title: { default: null } },
+    inclusive: false,
+    parseDOM: [
+      {
+        tag: 'a[href]',
+        getAttrs: (dom) => {
+          const href = safeHref((dom as HTMLElement).getAttribute('href') ?? '');
+          return href ? { href, title: (dom as HTMLElement).getAttribute('title') } : false;
+        },
+      },
+    ],
+    toDOM: (mark) => {
+      const href = safeHref(String(mark.attrs.href)) ?? '#';
+      const attrs: Record<string, string> = { href, rel: 'noopener noreferrer nofollow', target: '_blank' };
+      if (mark.attrs.title) attrs.title = String(mark.attrs.title);
+      return ['a', attrs, 0];
+    },
+  },
+
+  em: {
+    parseDOM: [{ tag: 'i' }, { tag: 'em' }, { style: 'font-style=italic' }, { style: 'font-style=normal', clearMark: (m) => m.type.name === 'em' }],
+    toDOM: () => ['em', 0],
+  },
+
+  strong: {
+    parseDOM: [
+      { tag: 'strong' },
+      // Google Docs wraps everything in <b style="font-weight: normal">
+      { tag: 'b', getAttrs: (node) => (node as HTMLElement).style.fontWeight !== 'normal' && null },
+      { style: 'font-weight=400', clearMark: (m) => m.type.name === 'strong' },
+      { style: 'font-weight', getAttrs: (value) => /^(bold(er)?|[5-9]\d{2,})$/.test(value as string) && null },
+    ],
+    toDOM: () => ['strong', 0],
+  },
+
+  code: {
+    code: true,
+    parseDOM: [{ tag: 'code' }],
+    toDOM: () => ['code', 0],
+  },
+};
+
+export const schema = new Schema({ nodes, marks });

@@ -1,0 +1,156 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { connectClient, synced, type TestClient } from '../helpers/clients.js';
+import { startServer, type ServerProcess } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait.js';
+
+/** A small deterministic PRNG so a failing run can be reproduced from its seed. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state * 1664525 + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+describe('sync through the server with stock y-websocket clients', () => {
+  let server: ServerProcess;
+  const clients: TestClient[] = [];
+  const connect = (name: string) => {
+    const client = connectClient(server.syncUrl, name);
+    clients.push(client);
+    return client;
+  };
+
+  beforeAll(async () => {
+    server = await startServer();
+  });
+  afterAll(async () => {
+    for (const client of clients) client.destroy();
+    await server.kill();
+  });
+
+  it('converges many clients making random concurrent edits in several documents', async () => {
+    const documents = ['alpha', 'beta', 'team notes/q4'];
+    const perDocument = 4;
+    const groups = documents.map((name) => Array.from({ length: perDocument }, () => connect(name)));
+    await Promise.all(groups.flat().map((client) => synced(client)));
+
+    const rand = random(42);
+    const rounds = 60;
+    for (let round = 0; round < rounds; round++) {
+      for (const group of groups) {
+        for (const client of group) {
+          const text = client.doc.getText('body');
+          const map = client.doc.getMap('fields');
+          const choice = rand();
+          if (choice < 0.6 || text.length === 0) {
+            text.insert(Math.floor(rand() * (text.length + 1)), String.fromCharCode(97 + Math.floor(rand() * 26)));
+          } else if (choice < 0.85) {
+            text.delete(Math.floor(rand() * text.length), 1);
+          } else {
+            map.set(`k${Math.floor(rand() * 5)}`, Math.floor(rand() * 1000));
+          }
+        }
+      }
+      // Let frames interleave with edits, as real typing does.
+      if (round % 10 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+
+    for (const group of groups) {
+      await waitFor(() => {
+        const first = Y.encodeStateVector(group[0]!.doc);
+        return group.every((client) => Buffer.from(Y.encodeStateVector(client.doc)).equals(Buffer.from(first)));
+      }, 'every client of a document to have the same state vector', 20_000);
+      const texts = new Set(group.map((client) => client.doc.getText('body').toString()));
+      const maps = new Set(group.map((client) => JSON.stringify(Object.entries(client.doc.getMap('fields').toJSON()).sort())));
+      expect(texts.size).toBe(1);
+      expect(maps.size).toBe(1);
+      expect(group[0]!.doc.getText('body').length).toBeGreaterThan(0);
+    }
+    // Documents are separate rooms: nothing leaks between them.
+    const bodies = groups.map((group) => group[0]!.doc.getText('body').toString());
+    expect(new Set(bodies).size).toBe(documents.length);
+  });
+
+  it('gives a late joiner the full document', async () => {
+    const writer = connect('late-joiner');
+    await synced(writer);
+    const text = writer.doc.getText('body');
+    for (let i = 0; i < 200; i++) text.insert(text.length, `line ${i}\n`);
+    const expected = text.toString();
+    // Wait until the server has it all: a second client sees the last line.
+    const witness = connect('late-joiner');
+    await waitFor(() => witness.doc.getText('body').toString() === expected, 'the witness to receive everything');
+
+    const late = connect('late-joiner');
+    await synced(late);
+    await waitFor(() => late.doc.getText('body').toString() === expected, 'the late joiner to have the full document');
+  });
+
+  it('relays awareness states and removes them when their client leaves', async () => {
+    const alice = connect('presence');
+    const bob = connect('presence');
+    await Promise.all([synced(alice), synced(bob)]);
+    alice.provider.awareness.setLocalStateField('user', { name: 'Alice', color: '#d33682' });
+    bob.provider.awareness.setLocalStateField('user', { name: 'Bob', color: '#268bd2' });
+    const aliceId = alice.doc.clientID;
+    const bobId = bob.doc.clientID;
+    await waitFor(() => (bob.provider.awareness.getStates().get(aliceId) as { user?: { name: string } } | undefined)?.user?.name === 'Alice', 'Bob to see Alice');
+    await waitFor(() => (alice.provider.awareness.getStates().get(bobId) as { user?: { name: string } } | undefined)?.user?.name === 'Bob', 'Alice to see Bob');
+
+    // A late joiner sees both states at once.
+    const carol = connect('presence');
+    await synced(carol);
+    await waitFor(() => carol.provider.awareness.getStates().has(aliceId) && carol.provider.awareness.getStates().has(bobId), 'Carol to see Alice and Bob');
+
+    // Alice's socket goes away without saying goodbye: the server removes her state for the others.
+    alice.provider.shouldConnect = false;
+    alice.provider.ws?.terminate?.();
+    (alice.provider.ws as unknown as { close(): void } | null)?.close();
+    await waitFor(() => !bob.provider.awareness.getStates().has(aliceId), 'Alice to disappear from Bob’s view');
+    await waitFor(() => !carol.provider.awareness.getStates().has(aliceId), 'Alice to disappear from Carol’s view');
+    expect(bob.provider.awareness.getStates().has(bobId)).toBe(true);
+  });
+
+  it('refuses a bad document name with a 4400 close and a reason', async () => {
+    const { default: WebSocket } = await import('ws');
+    const socket = new WebSocket(`${server.syncUrl}/%E0%A4%A`);
+    const closed = await new Promise<{ code: number; reason: string }>((resolve) =>
+      socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
+    expect(closed.code).toBe(4400);
+    expect(closed.reason).toMatch(/percent-encoding/);
+  });
+
+  it('answers a plain HTTP request to the sync endpoint with 426', async () => {
+    const response = await fetch(`${server.httpUrl}/sync/some-doc`);
+    expect(response.status).toBe(426);
+    expect((await response.json()) as { error: string }).toHaveProperty('error');
+  });
+});
+
+describe('a client alone in a room', () => {
+  let server: ServerProcess;
+  let client: TestClient;
+  beforeAll(async () => {
+    server = await startServer();
+  });
+  afterAll(async () => {
+    client?.destroy();
+    await server.kill();
+  });
+
+  // The stock provider closes a connection that received nothing for 30 s; the server's awareness
+  // echo must keep a lone client's connection alive. This test waits out that window for real.
+  it('is not dropped by the stock client’s 30 s liveness timeout', async () => {
+    client = connectClient(server.syncUrl, 'lonely');
+    await synced(client);
+    const statuses: string[] = [];
+    client.provider.on('status', ({ status }: { status: string }) => statuses.push(status));
+    const deadline = Date.now() + 36_000;
+    await waitFor(() => Date.now() > deadline, 'the liveness window to pass', 40_000, 500);
+    expect(statuses).toEqual([]);
+    expect(client.provider.wsconnected).toBe(true);
+  }, 60_000);
+});

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { UpdatePipeline } from '../../server/sync/update-pipeline.js';
+
+function updateInserting(text: string): Uint8Array {
+  const doc = new Y.Doc();
+  doc.getText('t').insert(0, text);
+  return Y.encodeStateAsUpdate(doc);
+}
+
+function textOf(update: Uint8Array): string {
+  const doc = new Y.Doc();
+  Y.applyUpdate(doc, update);
+  return doc.getText('t').toString();
+}
+
+describe('UpdatePipeline', () => {
+  it('merges the updates of one tick into one commit and releases them only after it', async () => {
+    const events: string[] = [];
+    let seq = 0;
+    const pipeline = new UpdatePipeline({
+      async commit(update) {
+        events.push(`commit:${textOf(update).length}`);
+        return ++seq;
+      },
+      committed(_update, committedSeq, origins) {
+        events.push(`committed:${committedSeq}:${origins.size}`);
+      },
+      failed() {
+        events.push('failed');
+      },
+    });
+    pipeline.push(updateInserting('a'), 'alice');
+    pipeline.push(updateInserting('b'), 'bob');
+    expect(pipeline.idle).toBe(false);
+    await pipeline.whenIdle();
+    expect(events).toEqual(['commit:2', 'committed:1:2']);
+    expect(pipeline.idle).toBe(true);
+  });
+
+  it('keeps a failed batch, retries it with what arrived meanwhile, and loses nothing', async () => {
+    let failures = 1;
+    const committed: string[] = [];
+    const errors: unknown[] = [];
+    const pipeline = new UpdatePipeline({
+      async commit(update) {
+        if (failures-- > 0) throw new Error('disk on fire');
+        committed.push(textOf(update));
+        return committed.length;
+      },
+      committed() {},
+      failed(error) {
+        errors.push(error);
+        pipeline.push(updateInserting('late'), 'carol');
+      },
+    });
+    pipeline.push(updateInserting('first'), 'alice');
+    await pipeline.whenIdle();
+    expect(errors).toHaveLength(1);
+    expect(committed).toHaveLength(1);
+    expect([...committed[0]!].sort().join('')).toBe([...'firstlate'].sort().join(''));
+  });
+});
