@@ -106,8 +106,7 @@ describe('sync through the server with stock y-websocket clients', () => {
 
     // Alice's socket goes away without saying goodbye: the server removes her state for the others.
     alice.provider.shouldConnect = false;
-    alice.provider.ws?.terminate?.();
-    (alice.provider.ws as unknown as { close(): void } | null)?.close();
+    (alice.provider.ws as unknown as import('ws').WebSocket | null)?.terminate();
     await waitFor(() => !bob.provider.awareness.getStates().has(aliceId), 'Alice to disappear from Bob’s view');
     await waitFor(() => !carol.provider.awareness.getStates().has(aliceId), 'Alice to disappear from Carol’s view');
     expect(bob.provider.awareness.getStates().has(bobId)).toBe(true);
