@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { WebSocketServer } from 'ws';
 import { SYNC_PATH } from '../shared/protocol.js';
+import type { RedisRelay } from './cluster/redis-relay.js';
 import type { Config } from './config.js';
 import { createDocumentRoutes } from './http/documents.js';
 import { createHealthRoutes } from './http/health.js';
@@ -17,6 +18,8 @@ export interface AppDeps {
   store: DocumentStore;
   metrics: Metrics;
   logger: Logger;
+  /** Relay to other instances (REDIS_URL); absent when this instance runs alone. */
+  cluster?: RedisRelay | null;
 }
 
 export interface CollabApp {
@@ -28,7 +31,7 @@ export interface CollabApp {
 }
 
 /** Builds the HTTP app, the WebSocket server it upgrades into, and the room registry. */
-export function createApp({ config, store, metrics, logger }: AppDeps): CollabApp {
+export function createApp({ config, store, metrics, logger, cluster }: AppDeps): CollabApp {
   const registry = new RoomRegistry({
     store,
     metrics: metrics.sync,
@@ -37,7 +40,14 @@ export function createApp({ config, store, metrics, logger }: AppDeps): CollabAp
     awarenessIntervalMs: config.awarenessIntervalMs,
     maxAwarenessStateBytes: 64 * 1024,
     compactAfterRows: config.compactAfterRows,
+    ...(cluster && {
+      onCommitted: (room, update, seq) => cluster.committed(room, update, seq),
+      onAwareness: (room, update) => cluster.awareness(room, update),
+      onLoaded: (room) => cluster.roomLoaded(room),
+      onUnloaded: (room) => cluster.roomUnloaded(room),
+    }),
   });
+  cluster?.start(registry);
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxMessageBytes, perMessageDeflate: false });
   const stopHeartbeat = startHeartbeat(wss, config.pingIntervalMs);
 
@@ -46,7 +56,7 @@ export function createApp({ config, store, metrics, logger }: AppDeps): CollabAp
     logger.error({ err: error, path: c.req.path }, 'request failed');
     return c.json({ error: 'internal server error' }, 500);
   });
-  app.route('/healthz', createHealthRoutes(store));
+  app.route('/healthz', createHealthRoutes(store, {}, cluster ? { redis: () => cluster.check() } : {}));
   app.route('/metrics', createMetricsRoutes(metrics.registry));
   app.route('/api/documents', createDocumentRoutes(store, registry));
   app.route(

@@ -1,12 +1,12 @@
-import path from 'node:path';
 import { serve } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import { CloseCode } from '../shared/protocol.js';
 import { createApp } from './app.js';
+import { RedisRelay } from './cluster/redis-relay.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
-import { createSqliteStore } from './storage/sqlite.js';
+import { createStore } from './storage/index.js';
 
 function readConfig(): Config {
   try {
@@ -22,12 +22,19 @@ function readConfig(): Config {
 
 const config = readConfig();
 const logger = createLogger(config.logLevel);
-const store = createSqliteStore({ file: path.join(config.dataDir, 'collab.sqlite'), synchronous: config.sqliteSynchronous });
+const store = await createStore(config, logger).catch((error: unknown) => {
+  logger.fatal({ err: error }, 'cannot open storage');
+  process.exit(1);
+});
 const metrics = createMetrics();
-const { app, wss, registry, stop } = createApp({ config, store, metrics, logger });
+const cluster = config.redisUrl ? new RedisRelay({ url: config.redisUrl, logger, metrics: metrics.cluster }) : null;
+const { app, wss, registry, stop } = createApp({ config, store, metrics, logger, cluster });
 
 const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host, websocket: { server: wss } }, (info: AddressInfo) => {
-  logger.info({ host: info.address, port: info.port, storage: store.kind, dataDir: config.dataDir }, 'listening');
+  logger.info(
+    { host: info.address, port: info.port, storage: store.kind, dataDir: store.kind === 'sqlite' ? config.dataDir : undefined, instance: cluster?.instanceId },
+    'listening',
+  );
 });
 server.on('error', (error) => {
   logger.fatal({ err: error }, 'cannot listen');
@@ -46,6 +53,7 @@ async function shutdown(signal: string): Promise<void> {
   for (const room of registry.rooms()) room.closeConnections(CloseCode.ServiceRestart, 'server restarting');
   for (const ws of wss.clients) ws.close(CloseCode.ServiceRestart, 'server restarting');
   await registry.closeAll();
+  await cluster?.close();
   await store.close();
   logger.info('stopped');
   process.exit(0);

@@ -13,11 +13,25 @@ export interface SyncMetrics {
   persistFailures: Counter;
   roomLoadSeconds: Histogram;
   compactions: Counter;
+  catchUpRows: Counter;
+}
+
+/** Traffic between server instances (through Redis); all zero when running alone. */
+export interface ClusterMetrics {
+  messagesOut: Counter<'type'>;
+  messagesIn: Counter<'type'>;
+  bytesOut: Counter;
+  bytesIn: Counter;
+  publishFailures: Counter;
+  relayLagSeconds: Histogram;
+  redisConnected: Gauge;
+  peers: Gauge;
 }
 
 export interface Metrics {
   registry: Registry;
   sync: SyncMetrics;
+  cluster: ClusterMetrics;
 }
 
 /** A registry of our own (not prom-client's global one), so several servers can live in one process. */
@@ -48,6 +62,26 @@ export function createMetrics(): Metrics {
       registers,
     }),
     compactions: new Counter({ name: 'collab_compactions_total', help: 'Update logs folded into snapshots', registers }),
+    catchUpRows: new Counter({
+      name: 'collab_catch_up_rows_total',
+      help: 'Committed updates read back from storage because their cross-instance message was missed or late',
+      registers,
+    }),
   };
-  return { registry, sync };
+  const cluster: ClusterMetrics = {
+    messagesOut: new Counter({ name: 'collab_cluster_messages_out_total', help: 'Messages published to other instances', labelNames: ['type'], registers }),
+    messagesIn: new Counter({ name: 'collab_cluster_messages_in_total', help: 'Messages received from other instances', labelNames: ['type'], registers }),
+    bytesOut: new Counter({ name: 'collab_cluster_bytes_out_total', help: 'Bytes published to other instances', registers }),
+    bytesIn: new Counter({ name: 'collab_cluster_bytes_in_total', help: 'Bytes received from other instances', registers }),
+    publishFailures: new Counter({ name: 'collab_cluster_publish_failures_total', help: 'Messages not published (Redis unreachable); storage catch-up covers them', registers }),
+    relayLagSeconds: new Histogram({
+      name: 'collab_cluster_relay_lag_seconds',
+      help: 'From publishing a committed update on one instance to receiving it on this one (wall clocks)',
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    }),
+    redisConnected: new Gauge({ name: 'collab_cluster_redis_connected', help: '1 while the Redis subscription is live', registers }),
+    peers: new Gauge({ name: 'collab_cluster_peers', help: 'Other instances heard from recently', registers }),
+  };
+  return { registry, sync, cluster };
 }

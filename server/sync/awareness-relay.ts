@@ -15,18 +15,36 @@ export interface AwarenessRelayOptions {
   /** Largest JSON text of one client's state. */
   maxStateBytes: number;
   broadcast(frame: Uint8Array): void;
+  /**
+   * Receives the changes this instance's connections made (coalesced like the frames), for other
+   * instances. Changes relayed from other instances are never passed back here.
+   */
+  publish?(update: Uint8Array): void;
 }
+
+/** Origin of awareness changes relayed from another instance. */
+class RemoteOrigin {
+  constructor(readonly instanceId: string) {}
+}
+
+/** Who may change a client id's state: a connection here, or (by its id) another instance. */
+type Owner = Connection | string;
 
 /**
  * A room's awareness (cursors, presence): remembers which connection owns which client id,
  * refuses changes to states a connection does not own, and coalesces changes into few frames.
+ * States relayed from other instances are owned by that instance: no connection here may change
+ * them, and they go when that instance says so, is declared gone, or stops renewing them (the
+ * Awareness' own 30 s timeout).
  * Every connection, the sender included, gets each frame: that echo is what keeps a client that is
  * alone in a room from hitting the stock provider's 30 s silence timeout.
  */
 export class AwarenessRelay {
   readonly awareness: Awareness;
-  private readonly owners = new Map<number, Connection>();
+  private readonly owners = new Map<number, Owner>();
   private readonly changed = new Set<number>();
+  /** The part of `changed` made by local connections, which is published. */
+  private readonly changedLocally = new Set<number>();
   private timer: NodeJS.Timeout | null = null;
   private immediate: NodeJS.Immediate | null = null;
   private lastFlushAt = 0;
@@ -51,6 +69,23 @@ export class AwarenessRelay {
     return { rejected: entries.length - allowed.length };
   }
 
+  /** Applies states relayed from another instance (which checked ownership for its connections). */
+  applyRemote(instanceId: string, update: Uint8Array): void {
+    applyAwarenessUpdate(this.awareness, update, new RemoteOrigin(instanceId));
+  }
+
+  /** Removes every state owned by an instance that went away. */
+  removeInstance(instanceId: string): void {
+    const ids = [...this.owners].filter(([, owner]) => owner === instanceId).map(([id]) => id);
+    if (ids.length > 0) removeAwarenessStates(this.awareness, ids, new RemoteOrigin(instanceId));
+  }
+
+  /** An update with the states of this instance's connections, or null if there are none. */
+  localStates(): Uint8Array | null {
+    const ids = [...this.owners].filter(([id, owner]) => typeof owner !== 'string' && this.awareness.states.has(id)).map(([id]) => id);
+    return ids.length > 0 ? encodeAwarenessUpdate(this.awareness, ids) : null;
+  }
+
   /** A frame with every current state, for a connection that just joined or asked. */
   snapshotFrame(): Uint8Array | null {
     if (this.awareness.states.size === 0) return null;
@@ -72,7 +107,12 @@ export class AwarenessRelay {
     const ids = [...this.changed];
     this.changed.clear();
     this.lastFlushAt = performance.now();
-    this.options.broadcast(encodeFrame(writeAwareness, encodeAwarenessUpdate(this.awareness, ids)));
+    const update = encodeAwarenessUpdate(this.awareness, ids);
+    this.options.broadcast(encodeFrame(writeAwareness, update));
+    if (this.changedLocally.size === 0) return;
+    const local = this.changedLocally.size === ids.length ? update : encodeAwarenessUpdate(this.awareness, [...this.changedLocally]);
+    this.changedLocally.clear();
+    this.options.publish?.(local);
   }
 
   destroy(): void {
@@ -82,24 +122,37 @@ export class AwarenessRelay {
   }
 
   private readonly onUpdate = ({ added, updated, removed }: AwarenessChange, origin: unknown): void => {
-    const owner = origin && typeof origin === 'object' && 'awarenessClients' in origin ? (origin as Connection) : null;
-    for (const id of added) this.track(id, owner);
-    for (const id of updated) this.track(id, owner);
+    const connection = origin && typeof origin === 'object' && 'awarenessClients' in origin ? (origin as Connection) : null;
+    const instance = origin instanceof RemoteOrigin ? origin.instanceId : null;
+    for (const id of added) this.track(id, connection, instance);
+    for (const id of updated) this.track(id, connection, instance);
     for (const id of removed) {
       this.changed.add(id);
-      const previous = this.owners.get(id);
-      previous?.awarenessClients.delete(id);
-      this.owners.delete(id);
+      if (connection && this.options.publish) this.changedLocally.add(id);
+      this.disown(id);
     }
     this.schedule();
   };
 
-  private track(id: number, owner: Connection | null): void {
+  private track(id: number, connection: Connection | null, instance: string | null): void {
     this.changed.add(id);
-    if (owner && !this.owners.has(id)) {
-      this.owners.set(id, owner);
-      owner.awarenessClients.add(id);
+    if (connection) {
+      if (this.options.publish) this.changedLocally.add(id);
+      if (!this.owners.has(id)) {
+        this.owners.set(id, connection);
+        connection.awarenessClients.add(id);
+      }
+    } else if (instance !== null && this.owners.get(id) !== instance) {
+      // The client now speaks through that instance (it moved there): it owns the id from now on.
+      this.disown(id);
+      this.owners.set(id, instance);
     }
+  }
+
+  private disown(id: number): void {
+    const previous = this.owners.get(id);
+    if (previous !== undefined && typeof previous !== 'string') previous.awarenessClients.delete(id);
+    this.owners.delete(id);
   }
 
   private schedule(): void {

@@ -7,6 +7,10 @@ export interface RoomRegistryOptions extends RoomOptions {
   roomIdleMs: number;
   metrics: SyncMetrics;
   logger: Logger;
+  /** A room finished loading (e.g. subscribe to other instances' changes of its document). */
+  onLoaded?: (room: Room) => void;
+  /** A room is being unloaded and will receive nothing more. */
+  onUnloaded?: (room: Room) => void;
 }
 
 interface Entry {
@@ -62,6 +66,7 @@ export class RoomRegistry {
       created.loading.then(
         (room) => {
           created.room = room;
+          this.options.onLoaded?.(room);
         },
         () => {
           if (this.entries.get(name) === created) this.entries.delete(name);
@@ -124,6 +129,7 @@ export class RoomRegistry {
       } catch (error) {
         this.options.logger.error({ err: error, document: name }, 'error while unloading a room');
       } finally {
+        this.options.onUnloaded?.(room);
         room.destroy();
         this.entries.delete(name);
         this.options.metrics.rooms.set(this.entries.size);

@@ -23,9 +23,15 @@ export interface RoomOptions {
   compactAfterRows: number;
   /** Told of every update this instance committed, e.g. to publish it to other instances. */
   onCommitted?: (room: Room, update: Uint8Array, seq: number) => void;
+  /** Told of awareness changes made by this instance's connections (coalesced), e.g. to publish them. */
+  onAwareness?: (room: Room, update: Uint8Array) => void;
 }
 
 const TITLE_REFRESH_MS = 2_000;
+/** How long an out-of-order committed update waits for the ones before it before storage is asked. */
+const GAP_WAIT_MS = 150;
+/** More updates than this waiting for a gap to fill: stop waiting and read storage. */
+const MAX_AHEAD = 1_000;
 
 /**
  * One loaded document: its Y.Doc, awareness and connections. Updates from clients are applied,
@@ -40,7 +46,16 @@ export class Room {
   private rowsSinceCompaction: number;
   private compacting: Promise<void> | null = null;
   private catchingUp: Promise<void> | null = null;
+  /**
+   * Committed updates with seq > this.seq + 1, held until the ones before them arrive (relay
+   * messages from several instances may come out of order); null marks a local commit, which is
+   * in `doc` already. A gap that stays open for GAP_WAIT_MS is filled from storage.
+   */
+  private readonly ahead = new Map<number, Uint8Array | null>();
+  private gapTimer: NodeJS.Timeout | null = null;
   private title: string;
+  /** State vector of the batch being committed, for connections that want SavedState frames. */
+  private batchStateVector: Uint8Array | null = null;
   private titleTimer: NodeJS.Timeout | null = null;
   private destroyed = false;
 
@@ -71,9 +86,13 @@ export class Room {
       intervalMs: options.awarenessIntervalMs,
       maxStateBytes: options.maxAwarenessStateBytes,
       broadcast: (frame) => this.broadcast(frame, null),
+      publish: options.onAwareness ? (update) => options.onAwareness!(this, update) : undefined,
     });
     this.pipeline = new UpdatePipeline({
       commit: async (update) => {
+        // The doc holds exactly this batch plus what is committed: its state vector is what
+        // will be saved once the commit returns.
+        this.batchStateVector = this.hasSavedStateSubscribers() ? Y.encodeStateVector(doc) : null;
         const started = performance.now();
         const committedSeq = await options.store.append(name, update);
         options.metrics.persistSeconds.observe((performance.now() - started) / 1000);
@@ -147,36 +166,83 @@ export class Room {
     }
   }
 
+  /** Sequence number of the last committed update this room's document contains in order. */
+  get committedSeq(): number {
+    return this.seq;
+  }
+
   /** Applies an update committed elsewhere (another instance), in sequence; gaps are filled from storage. */
   applyCommitted(update: Uint8Array, seq: number): void {
     if (this.destroyed || seq <= this.seq) return;
-    if (seq === this.seq + 1 && !this.catchingUp) {
-      Y.applyUpdate(this.doc, update, COMMITTED_ORIGIN);
-      this.seq = seq;
-    } else {
-      void this.catchUp();
-    }
+    this.ahead.set(seq, update);
+    this.advance();
   }
 
-  /** Re-reads everything committed after what this room has; for missed cross-instance messages. */
-  catchUp(): Promise<void> {
-    if (this.catchingUp) return this.catchingUp;
-    this.catchingUp = (async () => {
+  /**
+   * Re-reads everything committed after what this room has; for missed cross-instance messages.
+   * Resolves with the number of log rows (or snapshots) it applied.
+   */
+  catchUp(): Promise<number> {
+    if (this.catchingUp) return this.catchingUp.then(() => 0);
+    let applied = 0;
+    const running = (async () => {
       try {
         const since = await this.options.store.readSince(this.name, this.seq);
-        if (this.destroyed) return;
+        if (this.destroyed || since.seq <= this.seq) return;
         this.doc.transact(() => {
           if (since.snapshot) Y.applyUpdate(this.doc, since.snapshot);
-          for (const row of since.updates) Y.applyUpdate(this.doc, row.update);
+          for (const row of since.updates) if (row.seq > this.seq) Y.applyUpdate(this.doc, row.update);
         }, COMMITTED_ORIGIN);
-        this.seq = Math.max(this.seq, since.seq);
+        applied = since.updates.filter((row) => row.seq > this.seq).length + (since.snapshot ? 1 : 0);
+        this.seq = since.seq;
+        this.options.metrics.catchUpRows.inc(applied);
       } catch (error) {
         this.options.logger.error({ err: error, document: this.name }, 'catching up from storage failed');
       } finally {
         this.catchingUp = null;
+        if (!this.destroyed) this.advance();
       }
     })();
-    return this.catchingUp;
+    this.catchingUp = running;
+    return running.then(() => applied);
+  }
+
+  /** Applies held updates that are next in sequence; schedules a catch-up for a gap that stays open. */
+  private advance(): void {
+    if (this.catchingUp) return;
+    for (let next = this.ahead.get(this.seq + 1); next !== undefined; next = this.ahead.get(this.seq + 1)) {
+      this.ahead.delete(this.seq + 1);
+      if (next) Y.applyUpdate(this.doc, next, COMMITTED_ORIGIN);
+      this.seq++;
+    }
+    for (const seq of this.ahead.keys()) if (seq <= this.seq) this.ahead.delete(seq);
+    if (this.ahead.size === 0) {
+      if (this.gapTimer) clearTimeout(this.gapTimer);
+      this.gapTimer = null;
+    } else if (this.ahead.size > MAX_AHEAD) {
+      void this.catchUp();
+    } else if (!this.gapTimer) {
+      this.gapTimer = setTimeout(() => {
+        this.gapTimer = null;
+        if (!this.destroyed && this.ahead.size > 0) void this.catchUp();
+      }, GAP_WAIT_MS);
+      this.gapTimer.unref();
+    }
+  }
+
+  /** Applies awareness states relayed from another instance; they are not published again. */
+  applyRemoteAwareness(instanceId: string, update: Uint8Array): void {
+    if (!this.destroyed) this.awarenessRelay.applyRemote(instanceId, update);
+  }
+
+  /** Removes the awareness states of an instance that went away. */
+  dropInstanceAwareness(instanceId: string): void {
+    if (!this.destroyed) this.awarenessRelay.removeInstance(instanceId);
+  }
+
+  /** The awareness states of this instance's own connections, for another instance that asked. */
+  localAwareness(): Uint8Array | null {
+    return this.destroyed ? null : this.awarenessRelay.localStates();
   }
 
   /** Makes a change on behalf of the server; it is committed and relayed like any other. */
@@ -234,6 +300,8 @@ export class Room {
   destroy(): void {
     this.destroyed = true;
     if (this.titleTimer) clearTimeout(this.titleTimer);
+    if (this.gapTimer) clearTimeout(this.gapTimer);
+    this.ahead.clear();
     this.pipeline.stop();
     this.doc.off('update', this.onDocUpdate);
     this.awarenessRelay.destroy();
@@ -263,14 +331,18 @@ export class Room {
     }
   }
 
-  /** Replies reflect only committed state: a reply waits while a commit is in flight. */
+  /**
+   * A reply may contain updates that are applied but not yet committed: it is encoded now and
+   * held until everything received before it is committed.
+   */
   private replyAfterCommit(connection: Connection, encode: () => Uint8Array): void {
+    const frame = encode();
     if (this.pipeline.idle) {
-      connection.send(encode());
+      connection.send(frame);
       return;
     }
-    void this.pipeline.whenIdle().then(() => {
-      if (!connection.closed && !this.destroyed) connection.send(encode());
+    void this.pipeline.whenCommitted().then(() => {
+      if (!this.destroyed) connection.send(frame);
     });
   }
 
@@ -279,10 +351,13 @@ export class Room {
     const only = origins.size === 1 ? origins.values().next().value : null;
     this.broadcast(encodeFrame(writeUpdate, update), only as Connection | null);
     this.rowsSinceCompaction++;
-    if (seq === this.seq + 1) this.seq = seq;
-    else if (seq > this.seq) void this.catchUp();
+    // Our own update is in `doc` already; it only moves `seq` once the ones before it are in too.
+    if (seq > this.seq) {
+      this.ahead.set(seq, null);
+      this.advance();
+    }
     this.options.onCommitted?.(this, update, seq);
-    if (this.pipeline.idle) this.sendSavedState();
+    if (this.batchStateVector) this.sendSavedState(this.batchStateVector);
     if (this.rowsSinceCompaction >= this.options.compactAfterRows && !this.compacting) {
       setImmediate(() => {
         if (!this.destroyed) void this.compact();
@@ -294,13 +369,14 @@ export class Room {
     }
   }
 
-  private sendSavedState(): void {
-    let frame: Uint8Array | null = null;
-    for (const connection of this.connections) {
-      if (!connection.wantsSavedState) continue;
-      frame ??= encodeFrame(writeSavedState, Y.encodeStateVector(this.doc));
-      connection.send(frame);
-    }
+  private hasSavedStateSubscribers(): boolean {
+    for (const connection of this.connections) if (connection.wantsSavedState) return true;
+    return false;
+  }
+
+  private sendSavedState(stateVector: Uint8Array): void {
+    const frame = encodeFrame(writeSavedState, stateVector);
+    for (const connection of this.connections) if (connection.wantsSavedState) connection.send(frame);
   }
 
   private broadcast(frame: Uint8Array, except: Connection | null): void {

@@ -1,0 +1,148 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import * as encoding from 'lib0/encoding';
+import { synced } from '../helpers/clients.js';
+import { waitFor } from '../helpers/wait.js';
+import { clientPool, converged, insertMarker, markers, metricValue, startCluster, textOf, type Cluster } from './cluster-harness.js';
+
+// Three instances sharing PostgreSQL and Redis; compaction is frequent so that several instances
+// compact the same documents while they are edited.
+let cluster: Cluster;
+const clients = clientPool();
+
+beforeAll(async () => {
+  cluster = await startCluster(3, { COMPACT_AFTER_ROWS: '15', AWARENESS_INTERVAL_MS: '20' });
+});
+afterEach(() => clients.destroyAll());
+afterAll(async () => {
+  clients.destroyAll();
+  await cluster?.stop();
+});
+
+describe('several instances (PostgreSQL + Redis)', () => {
+  it('converges when clients spread over three instances edit the same documents concurrently', async () => {
+    const documents = ['shared one', 'shared two'];
+    const perInstance = 2;
+    const editors = documents.flatMap((name) =>
+      cluster.servers.flatMap((server) => Array.from({ length: perInstance }, () => ({ name, client: clients.connect(server.syncUrl, name) }))),
+    );
+    await Promise.all(editors.map(({ client }) => synced(client)));
+
+    const expected = new Map<string, string[]>(documents.map((name) => [name, []]));
+    for (let round = 0; round < 25; round++) {
+      editors.forEach(({ name, client }, i) => {
+        const tag = `${i}.${round}`;
+        insertMarker(client, tag);
+        expected.get(name)!.push(`<${tag}>`);
+      });
+      await new Promise((resolve) => setTimeout(resolve, round % 5 === 0 ? 30 : 3));
+    }
+
+    for (const name of documents) {
+      const text = await converged(
+        editors.filter((e) => e.name === name).map((e) => e.client),
+        `the editors of "${name}" to converge`,
+      );
+      expect([...markers(text)].sort()).toEqual([...expected.get(name)!].sort());
+      expect(text.length).toBe(expected.get(name)!.join('').length);
+      // A client that comes later, to any instance, loads the same content (from memory or storage).
+      for (const server of cluster.servers) {
+        const late = clients.connect(server.syncUrl, name);
+        await synced(late);
+        await waitFor(() => textOf(late) === text, `a late client on port ${server.port} to have "${name}"`);
+      }
+    }
+
+    // The traffic went between instances through Redis, and compactions ran.
+    const [published, received, compactions] = await Promise.all([
+      Promise.all(cluster.servers.map((s) => metricValue(s, 'collab_cluster_messages_out_total'))),
+      Promise.all(cluster.servers.map((s) => metricValue(s, 'collab_cluster_messages_in_total'))),
+      Promise.all(cluster.servers.map((s) => metricValue(s, 'collab_compactions_total'))),
+    ]);
+    for (const n of [...published, ...received]) expect(n).toBeGreaterThan(0);
+    expect(compactions.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    const health = (await (await fetch(`${cluster.servers[0]!.httpUrl}/healthz`)).json()) as { status: string; checks: Record<string, string> };
+    expect(health).toEqual({ status: 'ok', checks: { storage: 'ok', redis: 'ok' } });
+  });
+
+  it('relays with low latency between instances', async () => {
+    const [a, b] = [clients.connect(cluster.servers[0]!.syncUrl, 'latency'), clients.connect(cluster.servers[1]!.syncUrl, 'latency')];
+    await Promise.all([synced(a), synced(b)]);
+    const samples: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const started = performance.now();
+      a.doc.getText('body').insert(0, 'x');
+      await waitFor(() => textOf(b).length === i + 1, 'the edit to cross instances', 5_000, 1);
+      samples.push(performance.now() - started);
+    }
+    samples.sort((x, y) => x - y);
+    const median = samples[Math.floor(samples.length / 2)]!;
+    // Commit + publish + deliver on loopback: a few milliseconds; far below the catch-up interval.
+    expect(median).toBeLessThan(200);
+  });
+
+  it('shows cursors across instances and removes them when their client leaves', async () => {
+    const people = cluster.servers.map((server, i) => {
+      const client = clients.connect(server.syncUrl, 'cursors');
+      client.provider.awareness.setLocalStateField('user', { name: `person ${i}` });
+      return client;
+    });
+    await Promise.all(people.map((client) => synced(client)));
+    const namesSeenBy = (i: number) =>
+      [...people[i]!.provider.awareness.getStates().values()]
+        .map((state) => (state as { user?: { name: string } }).user?.name)
+        .filter(Boolean)
+        .sort();
+    for (let i = 0; i < people.length; i++) {
+      await waitFor(() => namesSeenBy(i).length === 3, `client ${i} to see all three cursors`);
+      expect(namesSeenBy(i)).toEqual(['person 0', 'person 1', 'person 2']);
+    }
+    // A cursor move crosses instances.
+    people[0]!.provider.awareness.setLocalStateField('cursor', { anchor: 7 });
+    await waitFor(
+      () => (people[2]!.provider.awareness.getStates().get(people[0]!.doc.clientID) as { cursor?: { anchor: number } } | undefined)?.cursor?.anchor === 7,
+      'the cursor move to reach another instance',
+    );
+    // Leaving removes the cursor everywhere quickly (not after the 30 s awareness timeout).
+    const leaving = people[1]!;
+    leaving.provider.disconnect();
+    for (const i of [0, 2]) await waitFor(() => !people[i]!.provider.awareness.getStates().has(leaving.doc.clientID), `client ${i} to drop the cursor`, 5_000);
+
+    // A client that joins later sees the cursors already there on other instances.
+    const late = clients.connect(cluster.servers[1]!.syncUrl, 'cursors');
+    await synced(late);
+    await waitFor(() => late.provider.awareness.getStates().has(people[0]!.doc.clientID) && late.provider.awareness.getStates().has(people[2]!.doc.clientID), 'a late client to see existing cursors', 5_000);
+  });
+
+  it('does not let a connection on one instance change a cursor owned by a connection on another', async () => {
+    const victim = clients.connect(cluster.servers[0]!.syncUrl, 'owned');
+    const witness = clients.connect(cluster.servers[2]!.syncUrl, 'owned');
+    victim.provider.awareness.setLocalStateField('user', { name: 'victim' });
+    await Promise.all([synced(victim), synced(witness)]);
+    await waitFor(() => witness.provider.awareness.getStates().has(victim.doc.clientID), 'the witness to see the victim');
+
+    // A raw socket on a third instance claims the victim's client id with a much higher clock.
+    const raw = new WebSocket(`${cluster.servers[1]!.syncUrl}/owned`);
+    await new Promise((resolve, reject) => {
+      raw.once('open', resolve);
+      raw.once('error', reject);
+    });
+    // Let that instance hear of the victim's state first (it asks the others when the room loads).
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const encoder = encoding.createEncoder();
+    encoding.writeVarUint(encoder, 1); // awareness
+    const update = encoding.createEncoder();
+    encoding.writeVarUint(update, 1);
+    encoding.writeVarUint(update, victim.doc.clientID);
+    encoding.writeVarUint(update, 1_000_000);
+    encoding.writeVarString(update, JSON.stringify({ user: { name: 'impostor' } }));
+    encoding.writeVarUint8Array(encoder, encoding.toUint8Array(update));
+    raw.send(encoding.toUint8Array(encoder));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    raw.close();
+
+    const seen = witness.provider.awareness.getStates().get(victim.doc.clientID) as { user?: { name: string } } | undefined;
+    expect(seen?.user?.name).toBe('victim');
+    expect(await metricValue(cluster.servers[1]!, 'collab_refused_total')).toBeGreaterThan(0);
+  });
+});
