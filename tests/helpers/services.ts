@@ -99,9 +99,10 @@ async function pg(program: string, args: string[]): Promise<string> {
 
 /**
  * Starts a PostgreSQL server in a temporary directory. It is tuned for tests (no fsync: the tests
- * kill our server processes, never PostgreSQL itself, so committed data stays in its memory and files).
+ * kill our server processes, never PostgreSQL itself, so committed data stays in its memory and files);
+ * `durable: true` keeps PostgreSQL's defaults (fsync on every commit), e.g. for benchmarks.
  */
-export async function startPostgres(): Promise<PostgresService> {
+export async function startPostgres(options: { durable?: boolean } = {}): Promise<PostgresService> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'collab-pg-'));
   if (isRoot()) execFileSync('chown', ['-R', 'postgres:postgres', dir]);
   const dataDir = path.join(dir, 'data');
@@ -120,17 +121,16 @@ export async function startPostgres(): Promise<PostgresService> {
   let lastError: unknown = null;
   for (let attempt = 0; attempt < 5 && !started; attempt++) {
     port = await freePort();
-    const options = [
+    const settings = [
       `-p ${port}`,
       `-k ${dir}`,
       "-c listen_addresses='127.0.0.1'",
-      '-c fsync=off',
-      '-c full_page_writes=off',
+      ...(options.durable ? [] : ['-c fsync=off', '-c full_page_writes=off']),
       '-c max_connections=200',
       '-c shared_buffers=32MB',
     ].join(' ');
     try {
-      await pg('pg_ctl', ['-D', dataDir, '-l', logFile, '-o', options, '-w', '-t', '60', 'start']);
+      await pg('pg_ctl', ['-D', dataDir, '-l', logFile, '-o', settings, '-w', '-t', '60', 'start']);
       started = true;
     } catch (error) {
       lastError = error;
