@@ -1,7 +1,7 @@
 import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness';
 import type * as Y from 'yjs';
 import type { Connection } from './connection.js';
-import { decodeAwarenessUpdate, encodeAwarenessEntries, encodeFrame, writeAwareness } from './protocol.js';
+import { decodeAwarenessUpdate, encodeAwarenessEntries, encodeFrame, writeAwareness, type AwarenessEntry } from './protocol.js';
 
 interface AwarenessChange {
   added: number[];
@@ -30,6 +30,9 @@ class RemoteOrigin {
 /** Who may change a client id's state: a connection here, or (by its id) another instance. */
 type Owner = Connection | string;
 
+/** Claims held for client ids owned by other instances (see AwarenessRelay.claims). */
+const MAX_HELD_CLAIMS = 1_000;
+
 /**
  * A room's awareness (cursors, presence): remembers which connection owns which client id,
  * refuses changes to states a connection does not own, and coalesces changes into few frames.
@@ -45,6 +48,13 @@ export class AwarenessRelay {
   private readonly changed = new Set<number>();
   /** The part of `changed` made by local connections, which is published. */
   private readonly changedLocally = new Set<number>();
+  /**
+   * The latest refused state a connection here sent for a client id owned by another instance: a
+   * client that moved here from an instance that died. Applied as soon as that instance's state is
+   * removed (it said so, was declared gone, or timed out), so the moved client's cursor shows at
+   * once instead of at its next renewal.
+   */
+  private readonly claims = new Map<number, { connection: Connection; entry: AwarenessEntry }>();
   private timer: NodeJS.Timeout | null = null;
   private immediate: NodeJS.Immediate | null = null;
   private lastFlushAt = 0;
@@ -60,7 +70,12 @@ export class AwarenessRelay {
     const entries = decodeAwarenessUpdate(update);
     const allowed = entries.filter((entry) => {
       const owner = this.owners.get(entry.clientId);
-      if (owner !== undefined && owner !== connection) return false;
+      if (owner !== undefined && owner !== connection) {
+        if (typeof owner === 'string' && (this.claims.size < MAX_HELD_CLAIMS || this.claims.has(entry.clientId))) {
+          this.claims.set(entry.clientId, { connection, entry });
+        }
+        return false;
+      }
       return entry.stateJson.length <= this.options.maxStateBytes;
     });
     if (allowed.length > 0) {
@@ -98,6 +113,7 @@ export class AwarenessRelay {
     if (ids.length > 0) removeAwarenessStates(this.awareness, ids, connection);
     for (const id of ids) this.owners.delete(id);
     connection.awarenessClients.clear();
+    for (const [id, claim] of this.claims) if (claim.connection === connection) this.claims.delete(id);
   }
 
   /** Sends what is still unsent, now. */
@@ -130,9 +146,17 @@ export class AwarenessRelay {
       this.changed.add(id);
       if (connection && this.options.publish) this.changedLocally.add(id);
       this.disown(id);
+      if (this.claims.has(id)) queueMicrotask(() => this.applyClaim(id));
     }
     this.schedule();
   };
+
+  private applyClaim(id: number): void {
+    const claim = this.claims.get(id);
+    this.claims.delete(id);
+    if (!claim || claim.connection.closed || this.owners.has(id)) return;
+    this.apply(claim.connection, encodeAwarenessEntries([claim.entry]));
+  }
 
   private track(id: number, connection: Connection | null, instance: string | null): void {
     this.changed.add(id);

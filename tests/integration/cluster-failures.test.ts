@@ -83,6 +83,7 @@ describe('cluster failures', () => {
     // Through the balancer: no stickiness, so clients land on all three instances, and those of the
     // killed instance reconnect (the stock client retries by itself) to the survivors.
     const editors = Array.from({ length: 6 }, () => clients.connect(cluster!.balancer.syncUrl, 'kill -9'));
+    editors.forEach((client, i) => client.provider.awareness.setLocalStateField('user', { name: `editor ${i}` }));
     await Promise.all(editors.map((client) => synced(client)));
     // Watchers on fixed instances that survive: what they received before the kill must be durable.
     const [victim, ...survivors] = cluster.servers;
@@ -103,6 +104,20 @@ describe('cluster failures', () => {
     await waitFor(() => editors.every((client) => client.provider.wsconnected), 'every client to be connected again', 15_000);
     const text = await converged([...editors, ...watchers], 'all clients to converge after the kill', 30_000);
     expect([...markers(text)].sort()).toEqual([...editing.inserted].sort());
+    // The moved clients' cursors work again everywhere: their ids were owned by the dead instance,
+    // whose states the survivors drop once its heartbeats stop (~6 s, not the 30 s awareness
+    // timeout); the moved clients then re-announce theirs, and their moves show.
+    const killedAt = performance.now();
+    editors.forEach((client) => client.provider.awareness.setLocalStateField('cursor', { moved: true }));
+    for (const watcher of watchers) {
+      await waitFor(
+        () => editors.every((editor) => (watcher.provider.awareness.getStates().get(editor.doc.clientID) as { cursor?: { moved?: boolean } } | undefined)?.cursor?.moved === true),
+        "every editor's cursor move to show on the survivors",
+        12_000,
+        50,
+      );
+    }
+    console.log(`cursor moves of every client shown on every survivor ${Math.round(performance.now() - killedAt)} ms after convergence`);
 
     // Nothing any client had received is lost: a fresh client on a survivor loads it from storage...
     const fresh = clients.connect(survivors[1]!.syncUrl, 'kill -9');
