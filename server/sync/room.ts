@@ -54,8 +54,6 @@ export class Room {
   private readonly ahead = new Map<number, Uint8Array | null>();
   private gapTimer: NodeJS.Timeout | null = null;
   private title: string;
-  /** State vector of the batch being committed, for connections that want SavedState frames. */
-  private batchStateVector: Uint8Array | null = null;
   private titleTimer: NodeJS.Timeout | null = null;
   private destroyed = false;
 
@@ -90,9 +88,6 @@ export class Room {
     });
     this.pipeline = new UpdatePipeline({
       commit: async (update) => {
-        // The doc holds exactly this batch plus what is committed: its state vector is what
-        // will be saved once the commit returns.
-        this.batchStateVector = this.hasSavedStateSubscribers() ? Y.encodeStateVector(doc) : null;
         const started = performance.now();
         const committedSeq = await options.store.append(name, update);
         options.metrics.persistSeconds.observe((performance.now() - started) / 1000);
@@ -331,18 +326,14 @@ export class Room {
     }
   }
 
-  /**
-   * A reply may contain updates that are applied but not yet committed: it is encoded now and
-   * held until everything received before it is committed.
-   */
+  /** Replies reflect only committed state: a reply waits while a commit is in flight. */
   private replyAfterCommit(connection: Connection, encode: () => Uint8Array): void {
-    const frame = encode();
     if (this.pipeline.idle) {
-      connection.send(frame);
+      connection.send(encode());
       return;
     }
-    void this.pipeline.whenCommitted().then(() => {
-      if (!this.destroyed) connection.send(frame);
+    void this.pipeline.whenIdle().then(() => {
+      if (!connection.closed && !this.destroyed) connection.send(encode());
     });
   }
 
@@ -357,7 +348,7 @@ export class Room {
       this.advance();
     }
     this.options.onCommitted?.(this, update, seq);
-    if (this.batchStateVector) this.sendSavedState(this.batchStateVector);
+    if (this.pipeline.idle) this.sendSavedState();
     if (this.rowsSinceCompaction >= this.options.compactAfterRows && !this.compacting) {
       setImmediate(() => {
         if (!this.destroyed) void this.compact();
@@ -369,14 +360,13 @@ export class Room {
     }
   }
 
-  private hasSavedStateSubscribers(): boolean {
-    for (const connection of this.connections) if (connection.wantsSavedState) return true;
-    return false;
-  }
-
-  private sendSavedState(stateVector: Uint8Array): void {
-    const frame = encodeFrame(writeSavedState, stateVector);
-    for (const connection of this.connections) if (connection.wantsSavedState) connection.send(frame);
+  private sendSavedState(): void {
+    let frame: Uint8Array | null = null;
+    for (const connection of this.connections) {
+      if (!connection.wantsSavedState) continue;
+      frame ??= encodeFrame(writeSavedState, Y.encodeStateVector(this.doc));
+      connection.send(frame);
+    }
   }
 
   private broadcast(frame: Uint8Array, except: Connection | null): void {
