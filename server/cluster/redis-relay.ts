@@ -212,9 +212,12 @@ export class RedisRelay {
     for (const room of this.rooms.rooms()) this.afterSubscribe(room);
   }
 
+  /** Reads what was published while we were not subscribed; swaps cursors with the other instances. */
   private afterSubscribe(room: Room): void {
     if (this.rooms.peek(room.name) !== room) return; // unloaded meanwhile
     void room.catchUp();
+    const states = room.localAwareness();
+    if (states) this.awareness(room, states);
     this.publish(this.channel(room.name), { type: ClusterMessageType.AwarenessQuery, from: this.instanceId });
   }
 
