@@ -3,7 +3,7 @@
  * client on one instance, against clients spread over two instances that share PostgreSQL and
  * relay through Redis. PostgreSQL (fsync on, its defaults) and Redis are throwaway local servers.
  *
- *   npm run bench:cluster [-- --quick] [-- --seconds N]
+ *   npm run bench:cluster [-- --quick] [-- --seconds N] [-- --window N]
  *
  * Writes bench/cluster/results.json and bench/cluster/results.md (not with --quick).
  */
@@ -28,7 +28,8 @@ const LATENCY_INTERVAL_MS = 20;
 const DOCUMENTS = 8;
 const WRITERS_PER_DOCUMENT = 2;
 /** Updates a writer may have in flight (sent, not yet seen by its reader on the other instance). */
-const WINDOW = 8;
+const windowArg = args.indexOf('--window');
+const WINDOW = windowArg >= 0 ? Number(args[windowArg + 1]) : 32;
 const WARMUP_MS = quick ? 1_000 : 3_000;
 
 interface Setup {
@@ -182,6 +183,9 @@ interface ThroughputResult {
   relayMessagesIn: number;
   catchUpRows: number;
   meanRelayLagMs: number | null;
+  /** Commits (batches of edits) per second, over all instances, and their mean duration. */
+  commitsPerSecond: number;
+  meanCommitMs: number | null;
 }
 
 /** Sum of a metric's samples over the instances (a name ending in _sum or _count works too). */
@@ -243,12 +247,15 @@ async function measureThroughput(deployment: Deployment): Promise<ThroughputResu
   for (const pump of pumps) pump();
   await new Promise((resolve) => setTimeout(resolve, WARMUP_MS));
   const cpuBefore = servers.map((s) => cpuSeconds(s.pid));
+  const [commitsBefore, commitSecondsBefore] = await Promise.all(['collab_persist_seconds_count', 'collab_persist_seconds_sum'].map((m) => scrape(servers, m)));
   const started = performance.now();
   measuring = true;
   await new Promise((resolve) => setTimeout(resolve, THROUGHPUT_SECONDS * 1000));
   measuring = false;
   const seconds = (performance.now() - started) / 1000;
   const instanceCpu = servers.map((s, i) => (cpuSeconds(s.pid) - cpuBefore[i]!) / seconds);
+  const [commitsAfter, commitSecondsAfter] = await Promise.all(['collab_persist_seconds_count', 'collab_persist_seconds_sum'].map((m) => scrape(servers, m)));
+  const commits = commitsAfter! - commitsBefore!;
   for (const writer of writers) writer.close();
   for (const ws of readerSockets) ws.close();
   const [relayMessagesIn, catchUpRows, lagSum, lagCount] = await Promise.all(
@@ -262,6 +269,8 @@ async function measureThroughput(deployment: Deployment): Promise<ThroughputResu
     relayMessagesIn: relayMessagesIn!,
     catchUpRows: catchUpRows!,
     meanRelayLagMs: lagCount ? (lagSum! / lagCount) * 1000 : null,
+    commitsPerSecond: commits / seconds,
+    meanCommitMs: commits > 0 ? ((commitSecondsAfter! - commitSecondsBefore!) / commits) * 1000 : null,
   };
 }
 
@@ -270,6 +279,7 @@ async function measureThroughput(deployment: Deployment): Promise<ThroughputResu
 const fmt = (n: number | undefined | null, digits = 1) => (n === undefined || n === null ? '–' : n.toFixed(digits));
 
 async function main(): Promise<void> {
+  const loadAtStart = os.loadavg();
   const dataRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'collab-bench-cluster-'));
   console.log(`cluster benchmark${quick ? ' (quick)' : ''}: ${os.cpus().length} cores, ${THROUGHPUT_SECONDS} s of throughput per setup`);
   const [postgres, redis] = await Promise.all([startPostgres({ durable: true }), startRedis()]);
@@ -297,7 +307,8 @@ async function main(): Promise<void> {
     '# Cross-instance benchmark',
     '',
     `\`npm run bench:cluster${quick ? ' -- --quick' : ''}\` on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), ${new Date().toISOString().slice(0, 10)}.`,
-    'Every process (the instances, PostgreSQL with fsync on, Redis, and the load clients) shares this one machine.',
+    'Every process (the instances, PostgreSQL with fsync on, Redis, and the load clients) shares this one machine;',
+    `load average when the run started: ${loadAtStart.map((l) => l.toFixed(2)).join(', ')} (other work on the machine makes the figures noisier).`,
     '',
     `**Latency**: one writer on the first instance, one reader on the last; an edit every ${LATENCY_INTERVAL_MS} ms, ${LATENCY_SAMPLES} samples; time from sending the edit to the reader receiving it (committed, then relayed).`,
     '',
@@ -307,11 +318,11 @@ async function main(): Promise<void> {
     '',
     `**Throughput**: ${DOCUMENTS} documents × ${WRITERS_PER_DOCUMENT} writers and ${WRITERS_PER_DOCUMENT} readers, spread round robin over the instances (with two, every writer's reader is on the other instance); each writer keeps ${WINDOW} edits in flight; ${THROUGHPUT_SECONDS} s after ${WARMUP_MS / 1000} s of warm-up. An edit counts when its reader has it.`,
     '',
-    '| setup | edits/s delivered | of which across instances | p50 ms | p99 ms | CPU cores per instance |',
-    '| --- | ---: | ---: | ---: | ---: | --- |',
+    '| setup | edits/s delivered | of which across instances | p50 ms | p99 ms | commits/s | mean commit ms | CPU cores per instance |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
     ...results.map(
       ({ setup, throughput: t }) =>
-        `| ${setup.label} | ${fmt(t.updatesPerSecond, 0)} | ${fmt(t.crossInstancePerSecond, 0)} | ${fmt(t.latency?.p50, 1)} | ${fmt(t.latency?.p99, 1)} | ${t.instanceCpu.map((c) => fmt(c, 2)).join(' + ')} |`,
+        `| ${setup.label} | ${fmt(t.updatesPerSecond, 0)} | ${fmt(t.crossInstancePerSecond, 0)} | ${fmt(t.latency?.p50, 1)} | ${fmt(t.latency?.p99, 1)} | ${fmt(t.commitsPerSecond, 0)} | ${fmt(t.meanCommitMs, 2)} | ${t.instanceCpu.map((c) => fmt(c, 2)).join(' + ')} |`,
     ),
     '',
     'Relay health over the whole run (from the instances\' /metrics): Redis messages received, committed updates read back from',
@@ -327,7 +338,7 @@ async function main(): Promise<void> {
   if (quick) return;
   const outDir = path.join(ROOT, 'bench/cluster');
   fs.writeFileSync(path.join(outDir, 'results.md'), lines.join('\n'));
-  fs.writeFileSync(path.join(outDir, 'results.json'), JSON.stringify({ date: new Date().toISOString(), results }, null, 2) + '\n');
+  fs.writeFileSync(path.join(outDir, 'results.json'), JSON.stringify({ date: new Date().toISOString(), loadAtStart, results }, null, 2) + '\n');
 }
 
 main().catch((error: unknown) => {
