@@ -16,8 +16,6 @@ export interface RedisRelayOptions {
   url: string;
   logger: Logger;
   metrics: ClusterMetrics;
-  /** Channel names start with this (default `collab:`), so deployments can share a Redis. */
-  prefix?: string;
   /** Heartbeat interval; an instance silent for three of them is taken as gone (its cursors drop). */
   heartbeatMs?: number;
   /** Every loaded room re-reads storage this often, in case a message was lost. */
@@ -35,6 +33,8 @@ const KIND: Record<number, string> = {
 };
 
 const SUBSCRIBE_BATCH = 500;
+/** Channels: `collab:cluster` for heartbeats, `collab:doc:<document name>` per document. */
+const CHANNEL_PREFIX = 'collab:';
 
 /**
  * Relays committed updates and awareness between server instances through Redis pub/sub: one
@@ -47,7 +47,7 @@ export class RedisRelay {
   readonly instanceId = randomBytes(6).toString('base64url');
   private readonly pub: Redis;
   private readonly sub: Redis;
-  private readonly prefix: string;
+  private readonly prefix = CHANNEL_PREFIX;
   private readonly clusterChannel: string;
   private readonly heartbeatMs: number;
   private readonly catchUpMs: number;
@@ -64,7 +64,6 @@ export class RedisRelay {
   private lostLogged = false;
 
   constructor(private readonly options: RedisRelayOptions) {
-    this.prefix = options.prefix ?? 'collab:';
     this.clusterChannel = `${this.prefix}cluster`;
     this.heartbeatMs = options.heartbeatMs ?? 2_000;
     this.catchUpMs = options.catchUpMs ?? 5_000;
@@ -100,11 +99,6 @@ export class RedisRelay {
     this.sub.connect().catch(() => {});
     this.every(this.heartbeatMs, () => this.heartbeat());
     this.every(Math.min(this.degradedCatchUpMs, this.catchUpMs), () => this.periodicCatchUp());
-  }
-
-  /** Whether the subscription is live (messages from other instances arrive). */
-  get connected(): boolean {
-    return this.subscribed;
   }
 
   roomLoaded(room: Room): void {
