@@ -41,18 +41,27 @@ export interface RedisService {
 /** Cleanups still due when the process exits (synchronous: 'exit' handlers cannot wait). */
 const onExit = new Set<() => void>();
 let exitHookInstalled = false;
+function runCleanups(): void {
+  for (const cleanup of onExit) {
+    try {
+      cleanup();
+    } catch {
+      // best effort
+    }
+  }
+  onExit.clear();
+}
 function atExit(fn: () => void): () => void {
   if (!exitHookInstalled) {
     exitHookInstalled = true;
-    process.once('exit', () => {
-      for (const cleanup of onExit) {
-        try {
-          cleanup();
-        } catch {
-          // best effort
-        }
-      }
-    });
+    process.once('exit', runCleanups);
+    // A worker stopped by a signal does not emit 'exit': clean up, then die of the signal as before.
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      process.once(signal, () => {
+        runCleanups();
+        process.kill(process.pid, signal);
+      });
+    }
   }
   onExit.add(fn);
   return () => onExit.delete(fn);
