@@ -23,6 +23,10 @@ export interface PostgresService {
   port: number;
   /** Creates a fresh, empty database on this server and returns its URL (for isolating tests). */
   createDatabase(name?: string): Promise<string>;
+  /** Stops PostgreSQL at once, without a checkpoint (as a crash of its processes would). */
+  kill(): Promise<void>;
+  /** Starts it again on the same port and data (it recovers from its WAL). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -126,11 +130,12 @@ export async function startPostgres(options: { durable?: boolean } = {}): Promis
   }
 
   let port = 0;
+  let settings = '';
   let started = false;
   let lastError: unknown = null;
   for (let attempt = 0; attempt < 5 && !started; attempt++) {
     port = await freePort();
-    const settings = [
+    settings = [
       `-p ${port}`,
       `-k ${dir}`,
       "-c listen_addresses='127.0.0.1'",
@@ -172,6 +177,12 @@ export async function startPostgres(options: { durable?: boolean } = {}): Promis
       if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`unsuitable database name "${name}"`);
       await pg('psql', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-q', '-c', `CREATE DATABASE ${name}`]);
       return `postgres://postgres@127.0.0.1:${port}/${name}`;
+    },
+    async kill() {
+      await pg('pg_ctl', ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
+    },
+    async restart() {
+      await pg('pg_ctl', ['-D', dataDir, '-l', logFile, '-o', settings, '-w', '-t', '60', 'start']);
     },
     async stop() {
       if (!onExit.has(stopSync)) return;
