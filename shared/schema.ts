@@ -19,6 +19,14 @@ export function safeHref(raw: string): string | null {
   return null;
 }
 
+/** The parts of a DOM element the parse rules read (the server compiles without the DOM types). */
+interface ParsedElement {
+  getAttribute(name: string): string | null;
+  hasAttribute(name: string): boolean;
+  style: { fontWeight: string };
+}
+const el = (dom: unknown) => dom as ParsedElement;
+
 const nodes: Record<string, NodeSpec> = {
   doc: { content: 'block+' },
 
@@ -76,7 +84,7 @@ const nodes: Record<string, NodeSpec> = {
     parseDOM: [
       {
         tag: 'ol',
-        getAttrs: (dom) => ({ order: (dom as HTMLElement).hasAttribute('start') ? Number((dom as HTMLElement).getAttribute('start')) || 1 : 1 }),
+        getAttrs: (dom) => ({ order: el(dom).hasAttribute('start') ? Number(el(dom).getAttribute('start')) || 1 : 1 }),
       },
     ],
     toDOM: (node) => (node.attrs.order === 1 ? ['ol', 0] : ['ol', { start: node.attrs.order }, 0]),
@@ -108,8 +116,8 @@ const marks: Record<string, MarkSpec> = {
       {
         tag: 'a[href]',
         getAttrs: (dom) => {
-          const href = safeHref((dom as HTMLElement).getAttribute('href') ?? '');
-          return href ? { href, title: (dom as HTMLElement).getAttribute('title') } : false;
+          const href = safeHref(el(dom).getAttribute('href') ?? '');
+          return href ? { href, title: el(dom).getAttribute('title') } : false;
         },
       },
     ],
@@ -130,7 +138,7 @@ const marks: Record<string, MarkSpec> = {
     parseDOM: [
       { tag: 'strong' },
       // Google Docs wraps everything in <b style="font-weight: normal">
-      { tag: 'b', getAttrs: (node) => (node as HTMLElement).style.fontWeight !== 'normal' && null },
+      { tag: 'b', getAttrs: (node) => el(node).style.fontWeight !== 'normal' && null },
       { style: 'font-weight=400', clearMark: (m) => m.type.name === 'strong' },
       { style: 'font-weight', getAttrs: (value) => /^(bold(er)?|[5-9]\d{2,})$/.test(value as string) && null },
     ],

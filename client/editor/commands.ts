@@ -150,20 +150,24 @@ function inputRulesPlugin(): Plugin {
   return inputRules({ rules });
 }
 
-/** The keyboard shortcuts, listed for the toolbar's tooltips. */
+/**
+ * The keyboard shortcuts, listed in the toolbar's tooltips. Block types use Shift-Ctrl (also on a
+ * Mac, as in ProseMirror's example setup): Cmd-Shift-3 is a screenshot there, and Ctrl-Alt is AltGr
+ * on many keyboards.
+ */
 export const shortcuts = {
   bold: 'Mod-b',
   italic: 'Mod-i',
   code: 'Mod-e',
   link: 'Mod-k',
-  paragraph: 'Shift-Mod-0',
-  h1: 'Shift-Mod-1',
-  h2: 'Shift-Mod-2',
-  h3: 'Shift-Mod-3',
+  paragraph: 'Shift-Ctrl-0',
+  h1: 'Shift-Ctrl-1',
+  h2: 'Shift-Ctrl-2',
+  h3: 'Shift-Ctrl-3',
   bulletList: 'Shift-Mod-8',
   orderedList: 'Shift-Mod-7',
   blockquote: 'Shift-Mod-9',
-  codeBlock: 'Shift-Mod-c',
+  codeBlock: 'Shift-Ctrl-\\',
   undo: 'Mod-z',
   redo: 'Shift-Mod-z',
 } as const;
@@ -173,6 +177,7 @@ export function shortcutLabel(key: string): string {
     .split('-')
     .map((part) => {
       if (part === 'Mod') return isMac ? '⌘' : 'Ctrl';
+      if (part === 'Ctrl') return isMac ? '⌃' : 'Ctrl';
       if (part === 'Shift') return isMac ? '⇧' : 'Shift';
       if (part === 'Alt') return isMac ? '⌥' : 'Alt';
       return part.length === 1 ? part.toUpperCase() : part;

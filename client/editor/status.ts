@@ -33,6 +33,32 @@ export function statusLabel(status: EditorStatus): string {
   }
 }
 
+/** The status indicator: a coloured dot and a label (`data-connection`, `data-saved` for styling and tests). */
+export function statusElement(): HTMLElement {
+  const element = document.createElement('div');
+  element.className = 'ce-status';
+  element.setAttribute('role', 'status');
+  element.setAttribute('aria-live', 'polite');
+  const dot = document.createElement('span');
+  dot.className = 'ce-status-dot';
+  const text = document.createElement('span');
+  text.className = 'ce-status-text';
+  element.append(dot, text);
+  return element;
+}
+
+export function renderStatus(element: HTMLElement, status: EditorStatus): void {
+  element.dataset.connection = status.connection;
+  element.dataset.saved = String(status.saved);
+  element.querySelector('.ce-status-text')!.textContent = statusLabel(status);
+  element.title =
+    status.connection === 'offline'
+      ? 'Not connected to the server. Your edits are kept in this browser and merge when the connection returns.'
+      : status.connection === 'denied'
+        ? `The server refused access: ${status.reason ?? ''}`
+        : statusLabel(status);
+}
+
 /** True when the server's state vector covers every clock in the local one. */
 export function covers(server: Map<number, number>, local: Map<number, number>): boolean {
   for (const [client, clock] of local) {
@@ -108,6 +134,12 @@ export class StatusTracker {
 
   get status(): EditorStatus {
     return this.current;
+  }
+
+  /** Marks access as refused (found out another way than a 44xx close, e.g. by asking the API). */
+  deny(reason: string): void {
+    this.denied = { reason };
+    this.update();
   }
 
   /** Forget an access problem (e.g. after a new token was supplied). */

@@ -1,0 +1,184 @@
+import { toggleMark } from 'prosemirror-commands';
+import { Plugin, type Command, type EditorState } from 'prosemirror-state';
+import type { EditorView } from 'prosemirror-view';
+import { schema } from '../../shared/schema.js';
+import { h } from '../dom.js';
+import {
+  blockActive,
+  insertHorizontalRule,
+  insideNode,
+  linkAt,
+  markActive,
+  redo,
+  setLink,
+  shortcutLabel,
+  shortcuts,
+  toggleBlock,
+  toggleBlockquote,
+  toggleList,
+  undo,
+} from './commands.js';
+import { icon, type IconName } from './icons.js';
+
+const { nodes, marks } = schema;
+
+interface Item {
+  action: string;
+  label: string;
+  shortcut?: string;
+  icon?: IconName;
+  text?: string;
+  command: Command;
+  active?: (state: EditorState) => boolean;
+}
+
+/** Toolbar groups, separated by a divider. `action` names are stable: tests and embedders select buttons by them. */
+function groups(openLink: () => void): Item[][] {
+  return [
+    [
+      { action: 'paragraph', label: 'Normal text', text: '¶', shortcut: shortcuts.paragraph, command: toggleBlock(nodes.paragraph), active: (s) => blockActive(s, nodes.paragraph) },
+      { action: 'h1', label: 'Heading 1', text: 'H1', shortcut: shortcuts.h1, command: toggleBlock(nodes.heading, { level: 1 }), active: (s) => blockActive(s, nodes.heading, { level: 1 }) },
+      { action: 'h2', label: 'Heading 2', text: 'H2', shortcut: shortcuts.h2, command: toggleBlock(nodes.heading, { level: 2 }), active: (s) => blockActive(s, nodes.heading, { level: 2 }) },
+      { action: 'h3', label: 'Heading 3', text: 'H3', shortcut: shortcuts.h3, command: toggleBlock(nodes.heading, { level: 3 }), active: (s) => blockActive(s, nodes.heading, { level: 3 }) },
+    ],
+    [
+      { action: 'bold', label: 'Bold', icon: 'bold', shortcut: shortcuts.bold, command: toggleMark(marks.strong), active: (s) => markActive(s, marks.strong) },
+      { action: 'italic', label: 'Italic', icon: 'italic', shortcut: shortcuts.italic, command: toggleMark(marks.em), active: (s) => markActive(s, marks.em) },
+      { action: 'code', label: 'Inline code', icon: 'code', shortcut: shortcuts.code, command: toggleMark(marks.code), active: (s) => markActive(s, marks.code) },
+      {
+        action: 'link',
+        label: 'Link',
+        icon: 'link',
+        shortcut: shortcuts.link,
+        command: (_state, dispatch) => {
+          if (dispatch) openLink();
+          return true;
+        },
+        active: (s) => markActive(s, marks.link),
+      },
+    ],
+    [
+      { action: 'bullet-list', label: 'Bulleted list', icon: 'bulletList', shortcut: shortcuts.bulletList, command: toggleList(nodes.bullet_list), active: (s) => insideNode(s, nodes.bullet_list) },
+      { action: 'ordered-list', label: 'Numbered list', icon: 'orderedList', shortcut: shortcuts.orderedList, command: toggleList(nodes.ordered_list), active: (s) => insideNode(s, nodes.ordered_list) },
+      { action: 'blockquote', label: 'Quote', icon: 'blockquote', shortcut: shortcuts.blockquote, command: toggleBlockquote(), active: (s) => insideNode(s, nodes.blockquote) },
+      { action: 'code-block', label: 'Code block', icon: 'codeBlock', shortcut: shortcuts.codeBlock, command: toggleBlock(nodes.code_block), active: (s) => blockActive(s, nodes.code_block) },
+      { action: 'horizontal-rule', label: 'Divider', icon: 'horizontalRule', command: insertHorizontalRule },
+    ],
+    [
+      { action: 'undo', label: 'Undo your last change', icon: 'undo', shortcut: shortcuts.undo, command: undo },
+      { action: 'redo', label: 'Redo', icon: 'redo', shortcut: shortcuts.redo, command: redo },
+    ],
+  ];
+}
+
+export interface Toolbar {
+  plugin: Plugin;
+  /** Opens the link field for the current selection (Mod-k). */
+  openLink(): boolean;
+}
+
+/**
+ * The toolbar: buttons rendered into `container`, kept in step with the editor state (active
+ * and disabled), and a small inline field for editing links (no `prompt()`).
+ */
+export function createToolbar(container: HTMLElement, linkForm: HTMLElement): Toolbar {
+  let view: EditorView | null = null;
+  const buttons: Array<{ item: Item; button: HTMLButtonElement }> = [];
+
+  const input = h('input', { type: 'text', class: 'ce-link-input', placeholder: 'Paste or type a link…', 'aria-label': 'Link address', spellcheck: 'false' });
+  const removeButton = h('button', { type: 'button', class: 'ce-link-remove' }, 'Remove');
+  const cancelButton = h('button', { type: 'button', class: 'ce-link-cancel' }, 'Cancel');
+  const form = h('form', { class: 'ce-link-form-inner' }, input, h('button', { type: 'submit', class: 'ce-link-apply' }, 'Apply'), removeButton, cancelButton);
+  linkForm.appendChild(form);
+  linkForm.hidden = true;
+
+  const closeLink = (refocus: boolean) => {
+    linkForm.hidden = true;
+    if (refocus && view) view.focus();
+  };
+  const openLink = (): boolean => {
+    if (!view) return false;
+    const existing = linkAt(view.state);
+    input.value = existing?.href ?? '';
+    removeButton.hidden = !existing;
+    linkForm.hidden = false;
+    input.focus();
+    input.select();
+    return true;
+  };
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    if (!view) return;
+    setLink(input.value)(view.state, view.dispatch);
+    closeLink(true);
+  });
+  removeButton.addEventListener('click', () => {
+    if (!view) return;
+    setLink('')(view.state, view.dispatch);
+    closeLink(true);
+  });
+  cancelButton.addEventListener('click', () => closeLink(true));
+  input.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape') {
+      event.preventDefault();
+      closeLink(true);
+    }
+  });
+
+  container.setAttribute('role', 'toolbar');
+  container.setAttribute('aria-label', 'Formatting');
+  for (const [index, group] of groups(() => void openLink()).entries()) {
+    if (index > 0) container.appendChild(h('span', { class: 'ce-divider', role: 'separator' }));
+    for (const item of group) {
+      const title = item.shortcut ? `${item.label} (${shortcutLabel(item.shortcut)})` : item.label;
+      const button = h('button', { type: 'button', class: 'ce-button', 'data-action': item.action, title, 'aria-label': item.label });
+      if (item.icon) button.appendChild(icon(item.icon));
+      else button.appendChild(h('span', { class: 'ce-button-text' }, item.text ?? item.label));
+      // mousedown, not click: keeps the editor's selection and focus
+      button.addEventListener('mousedown', (event) => {
+        event.preventDefault();
+        if (!view || button.disabled) return;
+        item.command(view.state, view.dispatch, view);
+        if (item.action !== 'link') view.focus();
+      });
+      // keyboard activation of a focused button
+      button.addEventListener('keydown', (event) => {
+        if ((event.key === 'Enter' || event.key === ' ') && view && !button.disabled) {
+          event.preventDefault();
+          item.command(view.state, view.dispatch, view);
+        }
+      });
+      container.appendChild(button);
+      buttons.push({ item, button });
+    }
+  }
+
+  const refresh = (state: EditorState) => {
+    for (const { item, button } of buttons) {
+      const enabled = item.command(state);
+      button.disabled = !enabled;
+      if (item.active) {
+        const active = item.active(state);
+        button.classList.toggle('ce-active', active);
+        button.setAttribute('aria-pressed', String(active));
+      }
+    }
+  };
+
+  const plugin = new Plugin({
+    view(editorView) {
+      view = editorView;
+      refresh(editorView.state);
+      return {
+        update(updated) {
+          refresh(updated.state);
+        },
+        destroy() {
+          view = null;
+        },
+      };
+    },
+  });
+
+  return { plugin, openLink };
+}

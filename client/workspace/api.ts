@@ -1,0 +1,69 @@
+import { getToken } from './token.js';
+
+export interface DocumentInfo {
+  name: string;
+  title: string;
+  createdAt: number | string;
+  updatedAt: number | string;
+}
+
+/** An HTTP API error with the server's message. `needsToken` for 401/403. */
+export class ApiError extends Error {
+  override name = 'ApiError';
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+  get needsToken(): boolean {
+    return this.status === 401 || this.status === 403;
+  }
+  /** The request never reached the server (offline, server down). */
+  get unreachable(): boolean {
+    return this.status === 0;
+  }
+}
+
+async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  const token = getToken();
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  let response: Response;
+  try {
+    response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store' });
+  } catch {
+    throw new ApiError('Cannot reach the server. Check your connection.', 0);
+  }
+  let payload: unknown = null;
+  const text = await response.text();
+  if (text) {
+    try {
+      payload = JSON.parse(text);
+    } catch {
+      payload = null;
+    }
+  }
+  if (!response.ok) {
+    const message =
+      payload && typeof payload === 'object' && typeof (payload as { error?: unknown }).error === 'string'
+        ? (payload as { error: string }).error
+        : `${response.status} ${response.statusText || 'error'}`;
+    throw new ApiError(message, response.status);
+  }
+  return payload as T;
+}
+
+const documentPath = (name: string) => `/api/documents/${encodeURIComponent(name)}`;
+
+export const api = {
+  list: (limit = 200) => request<{ documents: DocumentInfo[] }>('GET', `/api/documents?limit=${limit}`).then((r) => r.documents),
+  create: (body: { name?: string; title?: string }) => request<DocumentInfo>('POST', '/api/documents', body),
+  get: (name: string) => request<DocumentInfo>('GET', documentPath(name)),
+  setTitle: (name: string, title: string) => request<DocumentInfo>('PATCH', documentPath(name), { title }),
+};
+
+export function documentUrl(name: string): string {
+  return `/d/${encodeURIComponent(name)}`;
+}
