@@ -23,6 +23,9 @@ export class UpdatePipeline {
   private retryTimer: NodeJS.Timeout | null = null;
   private retryMs = 50;
   private waiters: Array<() => void> = [];
+  private watermarkWaiters: Array<{ target: number; resolve: () => void }> = [];
+  private pushedCount = 0;
+  private committedCount = 0;
   private stopped = false;
 
   constructor(private readonly hooks: PipelineHooks) {}
@@ -33,6 +36,7 @@ export class UpdatePipeline {
   }
 
   push(update: Uint8Array, origin: unknown): void {
+    this.pushedCount++;
     this.pending.push(update);
     this.pendingOrigins.add(origin);
     this.schedule();
@@ -42,6 +46,16 @@ export class UpdatePipeline {
   whenIdle(): Promise<void> {
     if (this.idle) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /**
+   * Resolves once everything pushed before this call is committed, even if more keeps arriving
+   * (whenIdle could wait forever under continuous load).
+   */
+  whenCommitted(): Promise<void> {
+    if (this.committedCount >= this.pushedCount) return Promise.resolve();
+    const target = this.pushedCount;
+    return new Promise((resolve) => this.watermarkWaiters.push({ target, resolve }));
   }
 
   /** Stops retry timers; pending updates stay uncommitted (used when storage is gone for good). */
@@ -66,6 +80,7 @@ export class UpdatePipeline {
     this.running = true;
     const batch = this.pending;
     const origins = this.pendingOrigins;
+    const batchEnd = this.pushedCount;
     this.pending = [];
     this.pendingOrigins = new Set();
     const merged = batch.length === 1 ? batch[0]! : Y.mergeUpdates(batch);
@@ -73,7 +88,9 @@ export class UpdatePipeline {
       const seq = await this.hooks.commit(merged);
       this.retryMs = 50;
       this.running = false;
+      this.committedCount = batchEnd;
       this.hooks.committed(merged, seq, origins);
+      this.releaseWatermarkWaiters();
     } catch (error) {
       // Keep the batch in front of whatever arrived meanwhile and try again later.
       this.pending = [merged, ...this.pending];
@@ -93,6 +110,13 @@ export class UpdatePipeline {
     }
     if (this.pending.length > 0) this.schedule();
     else this.releaseWaiters();
+  }
+
+  private releaseWatermarkWaiters(): void {
+    if (this.watermarkWaiters.length === 0) return;
+    const due = this.watermarkWaiters.filter((waiter) => waiter.target <= this.committedCount);
+    this.watermarkWaiters = this.watermarkWaiters.filter((waiter) => waiter.target > this.committedCount);
+    for (const waiter of due) waiter.resolve();
   }
 
   private releaseWaiters(): void {

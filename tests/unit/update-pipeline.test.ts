@@ -61,3 +61,31 @@ describe('UpdatePipeline', () => {
     expect([...committed[0]!].sort().join('')).toBe([...'firstlate'].sort().join(''));
   });
 });
+
+describe('UpdatePipeline.whenCommitted', () => {
+  it('resolves once what was pushed before it is committed, although more keeps arriving', async () => {
+    const releases: Array<() => void> = [];
+    let seq = 0;
+    const pipeline = new UpdatePipeline({
+      commit: () => new Promise<number>((resolve) => releases.push(() => resolve(++seq))),
+      committed() {},
+      failed() {},
+    });
+    pipeline.push(updateInserting('a'), 'alice');
+    const watermark = pipeline.whenCommitted();
+    let reached = false;
+    void watermark.then(() => {
+      reached = true;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    // While the first commit is in flight, more arrives: the pipeline never goes idle.
+    pipeline.push(updateInserting('b'), 'bob');
+    releases.shift()!();
+    await watermark;
+    expect(reached).toBe(true);
+    expect(pipeline.idle).toBe(false);
+    await new Promise((resolve) => setImmediate(resolve));
+    releases.shift()!();
+    await pipeline.whenIdle();
+  });
+});
