@@ -3,9 +3,9 @@
  * the planned rates once told to start, and measures what it receives by scanning bytes for
  * markers (it never decodes a document). Driven by the runner over IPC.
  */
-import WebSocket from 'ws';
 import * as Y from 'yjs';
 import { Histogram } from '../lib/histogram.js';
+import { MiniWebSocket } from '../lib/mini-ws.js';
 import type { ConnectionPlan, LoadCommand, LoadEvent, ConnectionReport } from '../lib/load-protocol.js';
 import { Framer, classify, encodeAwareness, EMPTY_UPDATE, marker, MARKER_CURSOR, MARKER_EDIT, nowMicros, scanMarkers } from '../lib/wire.js';
 
@@ -13,6 +13,7 @@ const editLatency = new Histogram();
 const cursorLatency = new Histogram();
 let measuring = false;
 let framesIn = 0;
+let awarenessFramesIn = 0;
 let bytesIn = 0;
 let unexpectedCloses = 0;
 const errors: string[] = [];
@@ -27,7 +28,7 @@ function note(error: string): void {
 
 class Client {
   readonly framer: Framer;
-  ws: WebSocket | null = null;
+  ws: MiniWebSocket | null = null;
   synced = false;
   /** Distinct edits seen per writer: a bitmap by sequence number. */
   private readonly seen = new Map<number, Uint8Array>();
@@ -62,7 +63,7 @@ class Client {
 
   open(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(this.plan.url, { perMessageDeflate: false, maxPayload: 512 * 1024 * 1024 });
+      const ws = new MiniWebSocket(this.plan.url);
       this.ws = ws;
       let settled = false;
       const done = (error?: Error) => {
@@ -71,27 +72,29 @@ class Client {
         if (error) reject(error);
         else resolve();
       };
-      ws.on('open', () => {
-        if (this.plan.flavor === 'raw') {
-          this.synced = true;
-          done();
-          return;
-        }
-        for (const hello of this.framer.hello()) ws.send(hello);
-        ws.send(this.framer.syncStep1());
-      });
-      ws.on('message', (data: Buffer) => {
+      ws.opened.then(
+        () => {
+          if (this.plan.flavor === 'raw') {
+            this.synced = true;
+            done();
+            return;
+          }
+          for (const hello of this.framer.hello()) ws.send(hello);
+          ws.send(this.framer.syncStep1());
+        },
+        (error: Error) => {
+          note(`${this.plan.doc}: ${error.message}`);
+          done(error);
+        },
+      );
+      ws.onMessage = (data) => {
         this.receive(data);
         if (this.synced) done();
-      });
-      ws.on('error', (error) => {
-        note(`${this.plan.doc}: ${error.message}`);
-        done(error);
-      });
-      ws.on('close', (code, reason) => {
+      };
+      ws.onClose((code, reason) => {
         if (!this.closing) {
           unexpectedCloses++;
-          note(`${this.plan.doc}: closed ${code} ${reason.toString()}`);
+          note(`${this.plan.doc}: closed ${code} ${reason}`);
         }
         done(new Error(`closed ${code} before the handshake`));
       });
@@ -116,7 +119,10 @@ class Client {
         if (measuring) scanMarkers(bytes, offset, this.onMarker);
         break;
       case 'awareness':
-        if (measuring) scanMarkers(bytes, offset, this.onMarker);
+        if (measuring) {
+          awarenessFramesIn++;
+          scanMarkers(bytes, offset, this.onMarker);
+        }
         break;
       default:
         break;
@@ -206,7 +212,7 @@ function start(): void {
   ticker = setInterval(() => {
     const at = performance.now();
     for (const client of active) {
-      if (client.ws?.readyState !== WebSocket.OPEN) continue;
+      if (!client.ws?.isOpen) continue;
       const { updatesPerSecond, cursorsPerSecond } = client.plan;
       if (updatesPerSecond > 0) {
         const period = 1000 / updatesPerSecond;
@@ -263,6 +269,7 @@ process.on('message', (message: LoadCommand) => {
         editLatency: editLatency.toData(),
         cursorLatency: cursorLatency.toData(),
         framesIn,
+        awarenessFramesIn,
         bytesIn,
         unexpectedCloses,
         errors,

@@ -38,6 +38,7 @@ export type LoadEvent =
       editLatency: HistogramData;
       cursorLatency: HistogramData;
       framesIn: number;
+      awarenessFramesIn: number;
       bytesIn: number;
       unexpectedCloses: number;
       errors: string[];

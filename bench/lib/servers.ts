@@ -88,7 +88,18 @@ function command(options: LaunchOptions, port: number): { script: string; env: R
     case 'ours':
       return {
         script: path.join(ROOT, 'dist/server/main.js'),
-        env: { ...base, DATA_DIR: options.dataDir, LOG_LEVEL: 'warn', STATIC_DIR: '', ...options.env },
+        env: {
+          ...base,
+          DATA_DIR: options.dataDir,
+          LOG_LEVEL: 'warn',
+          STATIC_DIR: '',
+          // The peers have no abuse limits; load generators from one address would trip ours.
+          MAX_CONNECTIONS: '0',
+          MAX_CONNECTIONS_PER_ADDRESS: '0',
+          MAX_MESSAGES_PER_SECOND: '0',
+          MAX_BYTES_PER_SECOND: '0',
+          ...options.env,
+        },
       };
     case 'reference':
       return {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { createWriteQueue } from './sqlite-writes.js';
 import type { DocumentInfo, DocumentStore, LoggedUpdate, StoredDocument } from './types.js';
 
 export interface SqliteStoreOptions {
@@ -45,8 +46,8 @@ const toInfo = (row: DocumentRow): DocumentInfo => ({
 const asBytes = (buffer: Buffer): Uint8Array => new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 
 /**
- * The embedded default backend. better-sqlite3 is synchronous, so a commit blocks the event loop
- * for its fsync; rooms batch the updates of one tick into one append, which makes that a group commit.
+ * The embedded default backend. Writes are group-committed on a worker thread (sqlite-writes.ts),
+ * so the event loop never waits for an fsync or the write lock; reads use this thread's connection.
  */
 export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
   if (options.file !== ':memory:') fs.mkdirSync(path.dirname(options.file), { recursive: true });
@@ -57,40 +58,21 @@ export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
   db.exec(SCHEMA);
 
   const statements = {
-    bumpSeq: db.prepare<[string, number, number]>(
-      `INSERT INTO documents (name, created_at, updated_at, seq) VALUES (?, ?, ?, 1)
-       ON CONFLICT (name) DO UPDATE SET seq = seq + 1, updated_at = excluded.updated_at
-       RETURNING seq`,
-    ),
-    insertUpdate: db.prepare<[string, number, Uint8Array]>('INSERT INTO updates (name, seq, data) VALUES (?, ?, ?)'),
     document: db.prepare<[string], { seq: number; snapshot: Buffer | null; snapshot_seq: number }>(
       'SELECT seq, snapshot, snapshot_seq FROM documents WHERE name = ?',
     ),
     updatesAfter: db.prepare<[string, number], { seq: number; data: Buffer }>(
       'SELECT seq, data FROM updates WHERE name = ? AND seq > ? ORDER BY seq',
     ),
-    writeSnapshot: db.prepare<[Uint8Array, number, string, number]>(
-      'UPDATE documents SET snapshot = ?, snapshot_seq = ? WHERE name = ? AND snapshot_seq < ?',
-    ),
-    deleteUpto: db.prepare<[string, number]>('DELETE FROM updates WHERE name = ? AND seq <= ?'),
     logLength: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM updates WHERE name = ?'),
-    create: db.prepare<[string, string, number, number]>(
-      'INSERT INTO documents (name, title, created_at, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING',
-    ),
     info: db.prepare<[string], DocumentRow>('SELECT name, title, created_at, updated_at FROM documents WHERE name = ?'),
     list: db.prepare<[number], DocumentRow>(
       'SELECT name, title, created_at, updated_at FROM documents ORDER BY updated_at DESC, name LIMIT ?',
     ),
-    setTitle: db.prepare<[string, string]>('UPDATE documents SET title = ? WHERE name = ?'),
     check: db.prepare('SELECT 1'),
   };
 
-  const appendTx = db.transaction((name: string, update: Uint8Array): number => {
-    const now = Date.now();
-    const { seq } = statements.bumpSeq.get(name, now, now) as { seq: number };
-    statements.insertUpdate.run(name, seq, update);
-    return seq;
-  });
+  const writes = createWriteQueue(db, options.file, options.synchronous);
 
   const readTx = db.transaction((name: string, afterSeq: number) => {
     const doc = statements.document.get(name);
@@ -102,11 +84,6 @@ export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
     return { snapshot: needsSnapshot && doc.snapshot ? asBytes(doc.snapshot) : null, updates, seq: doc.seq };
   });
 
-  const compactTx = db.transaction((name: string, snapshot: Uint8Array, uptoSeq: number) => {
-    const written = statements.writeSnapshot.run(snapshot, uptoSeq, name, uptoSeq);
-    if (written.changes > 0) statements.deleteUpto.run(name, uptoSeq);
-  });
-
   let closed = false;
   return {
     kind: 'sqlite',
@@ -114,21 +91,20 @@ export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
       const { snapshot, updates, seq } = readTx(name, -1);
       return { snapshot, updates: updates.map((row) => row.update), seq };
     },
-    async append(name, update) {
-      return appendTx(name, update);
+    append(name, update) {
+      return writes.run({ op: 'append', name, update }) as Promise<number>;
     },
     async readSince(name, afterSeq) {
       return readTx(name, afterSeq);
     },
     async compact(name, snapshot, uptoSeq) {
-      compactTx(name, snapshot, uptoSeq);
+      await writes.run({ op: 'compact', name, snapshot, uptoSeq });
     },
     async logLength(name) {
       return statements.logLength.get(name)?.n ?? 0;
     },
     async create(name, title) {
-      const now = Date.now();
-      return statements.create.run(name, title, now, now).changes > 0;
+      return (await writes.run({ op: 'create', name, title })) as boolean;
     },
     async info(name) {
       const row = statements.info.get(name);
@@ -138,7 +114,7 @@ export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
       return statements.list.all(limit).map(toInfo);
     },
     async setTitle(name, title) {
-      return statements.setTitle.run(title, name).changes > 0;
+      return (await writes.run({ op: 'setTitle', name, title })) as boolean;
     },
     async check() {
       if (closed) throw new Error('storage is closed');
@@ -147,6 +123,7 @@ export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
     async close() {
       if (closed) return;
       closed = true;
+      await writes.close();
       db.close();
     },
   };

@@ -12,6 +12,20 @@ export interface PipelineHooks {
 const MAX_RETRY_MS = 5_000;
 
 /**
+ * Merges updates pairwise, in rounds. Y.mergeUpdates re-sorts all of its inputs for every struct
+ * it emits, so one call over n updates costs O(n² log n); merging pairs costs O(size · log n).
+ */
+export function mergeUpdatesBalanced(updates: readonly Uint8Array[]): Uint8Array {
+  let round = updates.slice();
+  while (round.length > 1) {
+    const next: Uint8Array[] = [];
+    for (let i = 0; i < round.length; i += 2) next.push(i + 1 < round.length ? Y.mergeUpdates([round[i]!, round[i + 1]!]) : round[i]!);
+    round = next;
+  }
+  return round[0] ?? new Uint8Array([0, 0]);
+}
+
+/**
  * Batches the updates of one tick into a single commit, one commit at a time, in order.
  * Nothing is released (`committed`) before its commit resolved: persist before relay.
  */
@@ -83,7 +97,7 @@ export class UpdatePipeline {
     const batchEnd = this.pushedCount;
     this.pending = [];
     this.pendingOrigins = new Set();
-    const merged = batch.length === 1 ? batch[0]! : Y.mergeUpdates(batch);
+    const merged = mergeUpdatesBalanced(batch);
     try {
       const seq = await this.hooks.commit(merged);
       this.retryMs = 50;

@@ -89,3 +89,22 @@ describe('UpdatePipeline.whenCommitted', () => {
     await pipeline.whenIdle();
   });
 });
+
+describe('mergeUpdatesBalanced', () => {
+  it('merges many updates into one equal to applying them all', async () => {
+    const { mergeUpdatesBalanced } = await import('../../server/sync/update-pipeline.js');
+    const source = new Y.Doc();
+    const updates: Uint8Array[] = [];
+    source.on('update', (update: Uint8Array) => updates.push(update));
+    const text = source.getText('t');
+    for (let i = 0; i < 777; i++) {
+      text.insert(Math.floor(text.length / 2), String(i % 10));
+      if (i % 7 === 0) text.delete(0, 1);
+    }
+    const merged = mergeUpdatesBalanced(updates);
+    const target = new Y.Doc();
+    Y.applyUpdate(target, merged);
+    expect(target.getText('t').toString()).toBe(text.toString());
+    expect(mergeUpdatesBalanced([updates[0]!])).toBe(updates[0]);
+  });
+});

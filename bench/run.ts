@@ -1,0 +1,244 @@
+/**
+ * `npm run bench [-- options]`: every scenario against this server, the peers and the raw relay,
+ * interleaved round by round; prints a table and JSON and saves both under bench/results/.
+ *
+ *   --quick                 short smoke run (1 round, 3 s windows, smaller documents)
+ *   --rounds N              rounds per scenario (default 3)
+ *   --window S              seconds of steady load per measurement (default 8)
+ *   --only a,b              scenario ids: fanout-20 fanout-300 awareness-storm many-rooms idle cold-load durability
+ *   --servers a,b           ours reference hocuspocus raw (default all)
+ *   --peers-persist         peers persist in every scenario, not only where persistence is measured
+ *   --ours-env KEY=VALUE    extra environment for this server (repeatable)
+ *   --ours-prof DIR         run this server with --cpu-prof, profiles written to DIR
+ *   --no-save               print only
+ */
+import { execSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { WORK_DIR } from './lib/fixtures.js';
+import { type Metrics, type RunSettings, type Scenario, type ScenarioResult } from './lib/scenario.js';
+import { ROOT, SERVER_KINDS, SERVER_LABELS, type ServerKind } from './lib/servers.js';
+import { awarenessStorm, fanOut20, fanOut300, idleConnections, manyRooms } from './scenarios/load.js';
+import { coldLoad, durability } from './scenarios/persistence.js';
+import { evaluateTargets, type Summary } from './targets.js';
+
+const SCENARIOS: Scenario[] = [fanOut20, fanOut300, awarenessStorm, manyRooms, idleConnections, coldLoad, durability];
+
+interface Args {
+  quick: boolean;
+  rounds: number | null;
+  window: number | null;
+  only: string[] | null;
+  servers: ServerKind[];
+  peersPersist: boolean;
+  oursEnv: Record<string, string>;
+  oursProf: string | null;
+  save: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { quick: false, rounds: null, window: null, only: null, servers: [...SERVER_KINDS], peersPersist: false, oursEnv: {}, oursProf: null, save: true };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${arg} needs a value`);
+      return v;
+    };
+    switch (arg) {
+      case '--quick':
+        args.quick = true;
+        break;
+      case '--rounds':
+        args.rounds = Number(value());
+        break;
+      case '--window':
+        args.window = Number(value());
+        break;
+      case '--only':
+        args.only = value().split(',');
+        break;
+      case '--servers':
+        args.servers = value().split(',') as ServerKind[];
+        break;
+      case '--peers-persist':
+        args.peersPersist = true;
+        break;
+      case '--ours-env': {
+        const [key, ...rest] = value().split('=');
+        args.oursEnv[key!] = rest.join('=');
+        break;
+      }
+      case '--ours-prof':
+        args.oursProf = path.resolve(value());
+        break;
+      case '--no-save':
+        args.save = false;
+        break;
+      default:
+        throw new Error(`unknown option ${arg} (see the comment at the top of bench/run.ts)`);
+    }
+  }
+  for (const server of args.servers) if (!SERVER_KINDS.includes(server)) throw new Error(`unknown server ${server}`);
+  if (args.only) for (const id of args.only) if (!SCENARIOS.some((s) => s.id === id)) throw new Error(`unknown scenario ${id}`);
+  return args;
+}
+
+function machine() {
+  const run = (command: string) => {
+    try {
+      return execSync(command, { encoding: 'utf8' }).trim();
+    } catch {
+      return 'unavailable';
+    }
+  };
+  const cpuModel = /model name\s*:\s*(.*)/.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown';
+  return {
+    nproc: run('nproc'),
+    cpuModel,
+    free: run('free -g'),
+    node: process.version,
+    kernel: `${os.type()} ${os.release()}`,
+    loadAverageAtStart: os.loadavg().map((l) => Math.round(l * 100) / 100),
+    commit: run('git -C ' + JSON.stringify(ROOT) + ' rev-parse --short HEAD'),
+    dirty: run('git -C ' + JSON.stringify(ROOT) + ' status --porcelain server shared').length > 0,
+  };
+}
+
+function median(values: number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Medians over rounds, and medians of the per-round ratios to the raw relay. */
+function summarise(scenario: Scenario, result: ScenarioResult): Summary {
+  const summary: Summary = {};
+  for (const kind of scenario.servers) {
+    const rounds = result.rounds.map((r) => r[kind]).filter((m): m is Metrics => m !== undefined && !m.failed);
+    if (rounds.length === 0) continue;
+    const keys = new Set(rounds.flatMap((m) => Object.keys(m)));
+    const entry: Summary[string] = {};
+    for (const key of keys) {
+      const values = rounds.map((m) => m[key]).filter((v): v is number => typeof v === 'number');
+      const ratios = result.rounds
+        .map((r) => {
+          const mine = r[kind]?.[key];
+          const raw = r.raw?.[key];
+          return typeof mine === 'number' && typeof raw === 'number' && raw > 0 ? mine / raw : null;
+        })
+        .filter((v): v is number => v !== null);
+      entry[key] = { median: median(values), max: values.length ? Math.max(...values) : null, ratio: median(ratios), values };
+    }
+    summary[kind] = entry;
+  }
+  return summary;
+}
+
+function format(value: number | null | undefined, digits = 2): string {
+  if (value === null || value === undefined) return '–';
+  return value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
+}
+
+function table(scenario: Scenario, summary: Summary): string {
+  const kinds = scenario.servers.filter((k) => summary[k]);
+  const lines = [`| ${scenario.title} | ${kinds.map((k) => SERVER_LABELS[k]).join(' | ')} |`, `|---|${kinds.map(() => '---:').join('|')}|`];
+  for (const metric of scenario.metrics) {
+    const cells = kinds.map((kind) => {
+      const stat = summary[kind]?.[metric.key];
+      if (!stat || stat.median === null) return '–';
+      const value = `${format(stat.median, metric.digits ?? 2)}${metric.unit && metric.unit !== '/s' ? ' ' + metric.unit : metric.unit}`;
+      return metric.ratio && kind !== 'raw' && stat.ratio !== null ? `${value} (${format(stat.ratio, 2)}×)` : value;
+    });
+    if (cells.every((c) => c === '–')) continue;
+    lines.push(`| ${metric.label} | ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const started = Date.now();
+  const settings: RunSettings = {
+    quick: args.quick,
+    rounds: args.rounds ?? (args.quick ? 1 : 3),
+    windowSeconds: args.window ?? (args.quick ? 3 : 8),
+    servers: args.servers,
+    peersAlwaysPersist: args.peersPersist,
+    oursEnv: args.oursEnv,
+    oursNodeArgs: args.oursProf ? ['--cpu-prof', `--cpu-prof-dir=${args.oursProf}`] : [],
+    log: (line) => process.stdout.write(line + '\n'),
+  };
+  const info = machine();
+  const selected = SCENARIOS.filter((s) => !args.only || args.only.includes(s.id));
+  settings.log(`collab-docs benchmark — ${args.quick ? 'quick' : 'full'} run, ${settings.rounds} round(s), ${settings.windowSeconds} s windows`);
+  settings.log(`machine: ${info.nproc} cores (${info.cpuModel}), node ${info.node}, load ${info.loadAverageAtStart.join(' ')}`);
+  fs.mkdirSync(WORK_DIR, { recursive: true });
+
+  const results: Record<string, { title: string; description: string; summary: Summary; rounds: ScenarioResult['rounds']; seconds: number }> = {};
+  for (const scenario of selected) {
+    settings.log(`\n== ${scenario.title} (${scenario.id})`);
+    const scenarioStarted = Date.now();
+    const result = await scenario.run(settings);
+    const summary = summarise(scenario, result);
+    results[scenario.id] = { title: scenario.title, description: scenario.description, summary, rounds: result.rounds, seconds: Math.round((Date.now() - scenarioStarted) / 1000) };
+    settings.log('\n' + table(scenario, summary));
+  }
+
+  const targets = evaluateTargets(Object.fromEntries(Object.entries(results).map(([id, r]) => [id, r.summary])));
+  const report = {
+    generatedAt: new Date().toISOString(),
+    mode: args.quick ? 'quick' : 'full',
+    settings: { rounds: settings.rounds, windowSeconds: settings.windowSeconds, servers: settings.servers, peersAlwaysPersist: settings.peersAlwaysPersist, oursEnv: settings.oursEnv },
+    machine: { ...info, loadAverageAtEnd: os.loadavg().map((l) => Math.round(l * 100) / 100) },
+    durationSeconds: Math.round((Date.now() - started) / 1000),
+    servers: SERVER_LABELS,
+    scenarios: results,
+    targets,
+  };
+
+  const targetLines = targets.map((t) => `| ${t.met === null ? '?' : t.met ? 'met' : 'NOT met'} | ${t.scenario} | ${t.target} | ${t.measured} |`);
+  const markdown = [
+    `# Benchmark results (${report.mode} run, ${report.generatedAt})`,
+    '',
+    `Machine: ${info.nproc} cores, ${info.cpuModel}; node ${info.node}; ${info.kernel}; load average ${info.loadAverageAtStart.join(' ')} at start, ${report.machine.loadAverageAtEnd.join(' ')} at end. Server code at ${info.commit}${info.dirty ? ' (with uncommitted changes)' : ''}.`,
+    '',
+    '```',
+    '$ free -g',
+    info.free,
+    '```',
+    '',
+    `${settings.rounds} round(s) per scenario, servers interleaved within each round; ${settings.windowSeconds} s measurement windows. Values are medians over rounds; (N×) is the median of the per-round ratios to the raw relay of the same round. Took ${report.durationSeconds} s.`,
+    '',
+    '## Targets',
+    '',
+    '| | scenario | target | measured |',
+    '|---|---|---|---|',
+    ...targetLines,
+    '',
+    ...Object.entries(results).flatMap(([id, r]) => [`## ${r.title} (\`${id}\`)`, '', r.description, '', table(SCENARIOS.find((s) => s.id === id)!, r.summary), '']),
+  ].join('\n');
+
+  settings.log('\n## Targets\n' + targetLines.join('\n'));
+  settings.log('\nJSON:\n' + JSON.stringify({ machine: report.machine, targets, summary: Object.fromEntries(Object.entries(results).map(([id, r]) => [id, r.summary])) }));
+  if (args.save) {
+    const dir = path.join(ROOT, 'bench/results');
+    fs.mkdirSync(dir, { recursive: true });
+    const stamp = report.generatedAt.replace(/[:T]/g, '-').slice(0, 16);
+    const base = path.join(dir, `${report.mode}-${stamp}`);
+    fs.writeFileSync(`${base}.json`, JSON.stringify(report, null, 2) + '\n');
+    fs.writeFileSync(`${base}.md`, markdown + '\n');
+    settings.log(`\nsaved ${path.relative(ROOT, base)}.json and .md`);
+  }
+  fs.rmSync(path.join(WORK_DIR, 'data'), { recursive: true, force: true });
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);
