@@ -1,17 +1,20 @@
 import { Hono } from 'hono';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type ServerOptions } from 'ws';
 import { SYNC_PATH } from '../shared/protocol.js';
 import type { RedisRelay } from './cluster/redis-relay.js';
+import { Authenticator } from './auth/authenticator.js';
 import type { Config } from './config.js';
+import { apiAuth, apiCors, createAuthRoutes } from './http/auth.js';
 import { createDocumentRoutes } from './http/documents.js';
 import { createHealthRoutes } from './http/health.js';
 import { createMetricsRoutes } from './http/metrics.js';
 import { createStaticRoutes } from './http/static.js';
-import { createSyncRoutes, startHeartbeat } from './http/sync.js';
+import { createSyncRoutes, selectSubprotocol, startHeartbeat } from './http/sync.js';
+import { ConnectionLimiter } from './limits/connection-limiter.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { DocumentStore } from './storage/types.js';
-import { RoomRegistry } from './sync/room-registry.js';
+import { RoomLimitError, RoomRegistry } from './sync/room-registry.js';
 
 export interface AppDeps {
   config: Config;
@@ -26,7 +29,9 @@ export interface CollabApp {
   app: Hono;
   wss: WebSocketServer;
   registry: RoomRegistry;
-  /** Stops timers the app started (heartbeat). */
+  /** Tokens, origins, revocations; `auth.open` when AUTH_SECRET is unset. */
+  auth: Authenticator;
+  /** Stops timers the app started (heartbeat, token expiry, revocation polling). */
   stop(): void;
 }
 
@@ -38,7 +43,8 @@ export function createApp({ config, store, metrics, logger, cluster }: AppDeps):
     logger,
     roomIdleMs: config.roomIdleMs,
     awarenessIntervalMs: config.awarenessIntervalMs,
-    maxAwarenessStateBytes: 64 * 1024,
+    maxAwarenessStateBytes: config.maxAwarenessStateBytes,
+    maxRooms: config.maxRooms,
     compactAfterRows: config.compactAfterRows,
     ...(cluster && {
       onCommitted: (room, update, seq) => cluster.committed(room, update, seq),
@@ -48,23 +54,60 @@ export function createApp({ config, store, metrics, logger, cluster }: AppDeps):
     }),
   });
   cluster?.start(registry);
-  const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxMessageBytes, perMessageDeflate: false });
+  const auth = new Authenticator({
+    secret: config.authSecret,
+    allowedOrigins: config.allowedOrigins,
+    revocationFile: config.revocationFile,
+    onRevocationReloadError: (error) => logger.error({ err: error }, 'revocation file unreadable; keeping the previous list'),
+  });
+  // closeTimeout: a peer that does not answer our close frame (a slow consumer, a half-open
+  // socket) is cut off after 5 s rather than ws's default 30 s.
+  const wssOptions: ServerOptions & { closeTimeout: number } = {
+    noServer: true,
+    maxPayload: config.maxMessageBytes,
+    perMessageDeflate: false,
+    handleProtocols: selectSubprotocol,
+    closeTimeout: 5_000,
+  };
+  const wss = new WebSocketServer(wssOptions);
   const stopHeartbeat = startHeartbeat(wss, config.pingIntervalMs);
 
   const app = new Hono();
   app.onError((error, c) => {
+    if (error instanceof RoomLimitError) return c.json({ error: error.message }, 503);
     logger.error({ err: error, path: c.req.path }, 'request failed');
     return c.json({ error: 'internal server error' }, 500);
   });
   app.route('/healthz', createHealthRoutes(store, {}, cluster ? { redis: () => cluster.check() } : {}));
   app.route('/metrics', createMetricsRoutes(metrics.registry));
+  app.use('/api/*', apiCors(auth), apiAuth(auth));
+  app.route('/api/auth', createAuthRoutes(auth));
   app.route('/api/documents', createDocumentRoutes(store, registry));
   app.route(
     SYNC_PATH,
-    createSyncRoutes(SYNC_PATH, { registry, metrics: metrics.sync, logger, maxBufferedBytes: config.maxBufferedBytes, pingIntervalMs: config.pingIntervalMs }),
+    createSyncRoutes(SYNC_PATH, {
+      registry,
+      metrics: metrics.sync,
+      logger,
+      maxBufferedBytes: config.maxBufferedBytes,
+      pingIntervalMs: config.pingIntervalMs,
+      auth,
+      limiter: new ConnectionLimiter({ maxConnections: config.maxConnections, maxConnectionsPerAddress: config.maxConnectionsPerAddress }),
+      trustProxy: config.trustProxy,
+      rateLimits: { messagesPerSecond: config.maxMessagesPerSecond, bytesPerSecond: config.maxBytesPerSecond, maxMessageBytes: config.maxMessageBytes },
+    }),
   );
   if (config.staticDir) app.route('/', createStaticRoutes(config.staticDir));
   app.notFound((c) => c.json({ error: `nothing at ${c.req.path}` }, 404));
 
-  return { app, wss, registry, stop: stopHeartbeat };
+  return {
+    app,
+    wss,
+    registry,
+    auth,
+    stop: () => {
+      stopHeartbeat();
+      auth.stop();
+    },
+  };
 }

@@ -1,4 +1,6 @@
 import path from 'node:path';
+import { normalizeOrigin } from './auth/origin.js';
+import { MIN_SECRET_LENGTH } from './auth/tokens.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -30,6 +32,24 @@ export interface Config {
   databasePoolSize: number;
   /** Redis URL (`REDIS_URL`) through which instances relay updates and awareness; null for one instance. */
   redisUrl: string | null;
+  /** HS256 secret of access tokens (`AUTH_SECRET`, at least 32 characters); null runs the server open. */
+  authSecret: string | null;
+  /** Browser origins allowed besides the server's own (`ALLOWED_ORIGINS`); `['*']` any; null the default. */
+  allowedOrigins: string[] | null;
+  /** Take the client address from the last X-Forwarded-For entry (behind a reverse proxy). */
+  trustProxy: boolean;
+  /** File of revoked tokens (`REVOCATION_FILE`, default `DATA_DIR/revoked-tokens.json`). */
+  revocationFile: string;
+  /** Open WebSocket connections in total / per client address; 0 is unlimited. */
+  maxConnections: number;
+  maxConnectionsPerAddress: number;
+  /** Documents loaded in memory at once. */
+  maxRooms: number;
+  /** Sustained frames and bytes per second per connection (bursts of ten seconds' worth); 0 is unlimited. */
+  maxMessagesPerSecond: number;
+  maxBytesPerSecond: number;
+  /** Largest awareness state (cursor, user) of one client, in bytes of JSON. */
+  maxAwarenessStateBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -72,6 +92,33 @@ function url(env: Env, key: string, protocols: readonly string[]): string | null
   return raw;
 }
 
+function secret(env: Env, key: string): string | null {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return null;
+  if (raw.trim() !== raw) throw new ConfigError(`${key} must not start or end with whitespace`);
+  if (raw.length < MIN_SECRET_LENGTH) {
+    throw new ConfigError(`${key} must be at least ${MIN_SECRET_LENGTH} characters (e.g. \`openssl rand -base64 48\`), got ${raw.length}`);
+  }
+  return raw;
+}
+
+function origins(env: Env, key: string): string[] | null {
+  const raw = env[key]?.trim();
+  if (!raw) return null;
+  const list = raw.split(',').map((entry) => entry.trim()).filter(Boolean);
+  for (const entry of list) {
+    if (entry !== '*' && !normalizeOrigin(entry)) {
+      throw new ConfigError(`${key} must be * or a comma-separated list of origins like https://app.example.com, got "${entry}"`);
+    }
+  }
+  return list;
+}
+
+function flag(env: Env, key: string): boolean {
+  const value = oneOf(env, key, ['1', 'true', 'yes', '0', 'false', 'no'] as const, 'no');
+  return value === '1' || value === 'true' || value === 'yes';
+}
+
 /** Reads and validates the configuration; throws ConfigError with a message naming the variable. */
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
   const host = (env.HOST ?? '127.0.0.1').trim();
@@ -93,5 +140,15 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    authSecret: secret(env, 'AUTH_SECRET'),
+    allowedOrigins: origins(env, 'ALLOWED_ORIGINS'),
+    trustProxy: flag(env, 'TRUST_PROXY'),
+    revocationFile: path.resolve(cwd, env.REVOCATION_FILE?.trim() || path.join(env.DATA_DIR?.trim() || 'data', 'revoked-tokens.json')),
+    maxConnections: integer(env, 'MAX_CONNECTIONS', 10_000, 0, 10_000_000),
+    maxConnectionsPerAddress: integer(env, 'MAX_CONNECTIONS_PER_ADDRESS', 500, 0, 10_000_000),
+    maxRooms: integer(env, 'MAX_ROOMS', 10_000, 1, 10_000_000),
+    maxMessagesPerSecond: integer(env, 'MAX_MESSAGES_PER_SECOND', 1_000, 0, 10_000_000),
+    maxBytesPerSecond: integer(env, 'MAX_BYTES_PER_SECOND', 4 * 1024 * 1024, 0, 1024 * 1024 * 1024),
+    maxAwarenessStateBytes: integer(env, 'MAX_AWARENESS_STATE_BYTES', 64 * 1024, 256, 16 * 1024 * 1024),
   };
 }

@@ -22,6 +22,18 @@ function readConfig(): Config {
 
 const config = readConfig();
 const logger = createLogger(config.logLevel);
+if (!config.authSecret) {
+  // Loud on purpose: without a secret anyone who can reach the port may read and change every document.
+  const exposed = !['127.0.0.1', '::1', 'localhost'].includes(config.host);
+  logger.warn(
+    { host: config.host, exposed },
+    'AUTH_SECRET is not set: the server runs OPEN, without tokens; anyone who can reach it may read and change every document. Set AUTH_SECRET (32+ characters) before exposing it.',
+  );
+  process.stderr.write(
+    `\n  !!! RUNNING OPEN: no AUTH_SECRET, every client may read and write every document${exposed ? ` (and HOST=${config.host} accepts other machines)` : ''}.\n` +
+      '  !!! For local use only. See docs/security.md to require tokens.\n\n',
+  );
+}
 const store = await createStore(config, logger).catch((error: unknown) => {
   logger.fatal({ err: error }, 'cannot open storage');
   process.exit(1);

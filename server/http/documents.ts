@@ -1,11 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { Hono } from 'hono';
 import { META_MAP, documentNameProblem } from '../../shared/protocol.js';
+import { OPEN_ACCESS, documentProblem, type Access } from '../auth/authenticator.js';
+import { creationPrefix } from '../auth/patterns.js';
 import type { DocumentStore } from '../storage/types.js';
+import type { AuthVariables } from './auth.js';
 import type { RoomRegistry } from '../sync/room-registry.js';
 
 const MAX_TITLE_CHARS = 200;
 const MAX_LIST = 500;
+/** With a token limited to some documents, this many recent documents are scanned for the list. */
+const MAX_SCAN = 5_000;
 
 function newDocumentName(): string {
   return randomBytes(9).toString('base64url');
@@ -31,7 +36,9 @@ async function readJson(request: Request): Promise<Record<string, unknown> | nul
  * A title set here is written into the document's meta map, so editors see it live.
  */
 export function createDocumentRoutes(store: DocumentStore, registry: RoomRegistry) {
-  const app = new Hono();
+  const app = new Hono<{ Variables: AuthVariables }>();
+  // Set by apiAuth; everything when the routes are used without it.
+  const accessOf = (c: { get(key: 'access'): Access | undefined }): Access => c.get('access') ?? OPEN_ACCESS;
 
   app.get('/', async (c) => {
     const limitParam = c.req.query('limit');
@@ -39,15 +46,26 @@ export function createDocumentRoutes(store: DocumentStore, registry: RoomRegistr
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST) {
       return c.json({ error: `limit must be a whole number from 1 to ${MAX_LIST}` }, 400);
     }
-    return c.json({ documents: await store.list(limit) });
+    const access = accessOf(c);
+    if (access.documents.includes('*')) return c.json({ documents: await store.list(limit) });
+    // Only what the token grants (among the MAX_SCAN most recently edited documents).
+    const visible = (await store.list(MAX_SCAN)).filter((info) => documentProblem(access, info.name) === null);
+    return c.json({ documents: visible.slice(0, limit) });
   });
 
   app.post('/', async (c) => {
+    const access = accessOf(c);
+    if (!access.canWrite) return c.json({ error: 'the token is read-only' }, 403);
     const body = (await readJson(c.req.raw)) ?? {};
-    const name = body.name === undefined ? newDocumentName() : body.name;
+    // Without a name: a random one, under the token's first prefix pattern (`team/*` → `team/…`).
+    const prefix = body.name === undefined ? creationPrefix(access.documents) : '';
+    if (prefix === null) return c.json({ error: 'give the document a name: the token grants no prefix to create documents under' }, 403);
+    const name = body.name === undefined ? prefix + newDocumentName() : body.name;
     if (typeof name !== 'string') return c.json({ error: 'name must be a string' }, 400);
     const nameProblem = documentNameProblem(name);
     if (nameProblem) return c.json({ error: nameProblem }, 400);
+    const denied = documentProblem(access, name, true);
+    if (denied) return c.json({ error: denied }, 403);
     const title = body.title ?? '';
     const problem = titleProblem(title);
     if (problem) return c.json({ error: problem }, 400);
@@ -59,12 +77,16 @@ export function createDocumentRoutes(store: DocumentStore, registry: RoomRegistr
 
   app.get('/:name', async (c) => {
     const name = c.req.param('name');
+    const denied = documentProblem(accessOf(c), name);
+    if (denied) return c.json({ error: denied }, 403);
     const info = await store.info(name);
     return info ? c.json(info) : c.json({ error: `no document named "${name}"` }, 404);
   });
 
   app.patch('/:name', async (c) => {
     const name = c.req.param('name');
+    const denied = documentProblem(accessOf(c), name, true);
+    if (denied) return c.json({ error: denied }, 403);
     const body = await readJson(c.req.raw);
     if (!body) return c.json({ error: 'expected a JSON object' }, 400);
     const problem = titleProblem(body.title);

@@ -1,12 +1,35 @@
-import { upgradeWebSocket } from '@hono/node-server';
+import { upgradeWebSocket, type HttpBindings } from '@hono/node-server';
 import { Hono } from 'hono';
 import type { WebSocket, WebSocketServer } from 'ws';
+import { SYNC_SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX } from '../../shared/auth.js';
 import { CloseCode, documentNameProblem } from '../../shared/protocol.js';
+import { AuthError, requireDocument, type Access, type Authenticator } from '../auth/authenticator.js';
+import { clientAddress, type ConnectionLimiter } from '../limits/connection-limiter.js';
 import { acceptConnection, type AcceptOptions, type ConnectionHandle } from '../sync/accept.js';
-import type { ConnectionAccess } from '../sync/connection.js';
+import { refuse } from './auth.js';
 
 export interface SyncRouteOptions extends AcceptOptions {
   pingIntervalMs: number;
+  auth: Authenticator;
+  /** Connections in total and per client address. */
+  limiter: ConnectionLimiter;
+  /** Client address from X-Forwarded-For (behind a reverse proxy). */
+  trustProxy: boolean;
+}
+
+/**
+ * `handleProtocols` of the WebSocketServer: a browser that offered subprotocols fails the
+ * handshake unless one is echoed. A token travels as `collab.token.<jwt>` next to `collab`;
+ * `collab` is echoed (never the token), else the first other offer, else the token entry itself.
+ */
+export function selectSubprotocol(offered: Set<string>): string | false {
+  if (offered.has(SYNC_SUBPROTOCOL)) return SYNC_SUBPROTOCOL;
+  let first: string | false = false;
+  for (const protocol of offered) {
+    if (!protocol.startsWith(TOKEN_SUBPROTOCOL_PREFIX)) return protocol;
+    first ||= protocol;
+  }
+  return first;
 }
 
 /** Close reasons are limited to 123 bytes by the WebSocket protocol. */
@@ -58,7 +81,7 @@ export function startHeartbeat(wss: WebSocketServer, intervalMs: number): () => 
 }
 
 export interface SyncVariables {
-  access: ConnectionAccess;
+  access: Access;
 }
 
 /**
@@ -67,12 +90,37 @@ export interface SyncVariables {
  */
 export function createSyncRoutes(prefix: string, options: SyncRouteOptions) {
   const app = new Hono<{ Variables: SyncVariables }>();
+  // Everything that can be decided before the upgrade is answered with an HTTP status there:
+  // origin (403), token (401), document not granted (403), connection limits (429/503).
   app.get('/*', async (c, next) => {
     if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
       return c.json({ error: 'this endpoint speaks the y-websocket protocol; open it with a WebSocket' }, 426);
     }
-    if (!c.get('access')) c.set('access', { subject: 'anonymous', canWrite: true });
-    await next();
+    const parsed = documentNameFromPath(new URL(c.req.url).pathname, prefix);
+    try {
+      options.auth.checkOrigin(c);
+      const access = await options.auth.authenticateRequest(c, ['authorization', 'subprotocol', 'query', 'cookie']);
+      if ('name' in parsed) requireDocument(access, parsed.name);
+      c.set('access', access);
+    } catch (error) {
+      if (!(error instanceof AuthError)) throw error;
+      options.metrics.refused.inc({ reason: error.status === 401 ? 'unauthenticated' : 'forbidden' });
+      return refuse(c, error.status, error.message);
+    }
+    const incoming = (c.env as Partial<HttpBindings> | undefined)?.incoming;
+    const address = clientAddress(incoming?.socket.remoteAddress, c.req.header('x-forwarded-for'), options.trustProxy);
+    const admission = options.limiter.admit(address);
+    if (!admission.ok) {
+      options.metrics.refused.inc({ reason: admission.status === 429 ? 'connections per address' : 'connections' });
+      return refuse(c, admission.status, admission.reason);
+    }
+    // The TCP socket closes however the upgrade or the WebSocket ends: that frees the slot.
+    if (incoming) incoming.socket.once('close', admission.release);
+    try {
+      await next();
+    } finally {
+      if (!incoming) admission.release();
+    }
   });
   app.get(
     '/*',
@@ -80,6 +128,7 @@ export function createSyncRoutes(prefix: string, options: SyncRouteOptions) {
       const parsed = documentNameFromPath(new URL(c.req.url).pathname, prefix);
       const access = c.get('access');
       let handle: ConnectionHandle | null = null;
+      let untrack = () => {};
       return {
         onOpen(_event, ws) {
           const raw = ws.raw as WebSocket;
@@ -88,6 +137,12 @@ export function createSyncRoutes(prefix: string, options: SyncRouteOptions) {
             raw.close(CloseCode.BadRequest, closeReason(parsed.problem));
             return;
           }
+          // Ends the connection when its token expires or is revoked.
+          untrack = options.auth.sessions.track(access, (code, reason) => {
+            options.metrics.refused.inc({ reason });
+            if (handle) handle.connection.close(code, reason);
+            else raw.close(code, reason);
+          });
           handle = acceptConnection(
             parsed.name,
             {
@@ -110,9 +165,11 @@ export function createSyncRoutes(prefix: string, options: SyncRouteOptions) {
           handle.receive(new Uint8Array(event.data as ArrayBuffer));
         },
         onClose() {
+          untrack();
           handle?.closed();
         },
         onError() {
+          untrack();
           handle?.closed();
         },
       };

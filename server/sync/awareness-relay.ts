@@ -22,6 +22,9 @@ export interface AwarenessRelayOptions {
   publish?(update: Uint8Array): void;
 }
 
+/** Awareness client ids one connection may hold (a stock client uses one). */
+const MAX_CLIENTS_PER_CONNECTION = 4;
+
 /** Origin of awareness changes relayed from another instance. */
 class RemoteOrigin {
   constructor(readonly instanceId: string) {}
@@ -65,9 +68,13 @@ export class AwarenessRelay {
     this.awareness.on('update', this.onUpdate);
   }
 
-  /** Applies a client's awareness update; entries for client ids owned by others are dropped. */
+  /**
+   * Applies a client's awareness update; entries for client ids owned by others, states over
+   * maxStateBytes, and new client ids beyond MAX_CLIENTS_PER_CONNECTION are dropped.
+   */
   apply(connection: Connection, update: Uint8Array): { rejected: number } {
     const entries = decodeAwarenessUpdate(update);
+    let added = 0;
     const allowed = entries.filter((entry) => {
       const owner = this.owners.get(entry.clientId);
       if (owner !== undefined && owner !== connection) {
@@ -76,7 +83,9 @@ export class AwarenessRelay {
         }
         return false;
       }
-      return entry.stateJson.length <= this.options.maxStateBytes;
+      if (Buffer.byteLength(entry.stateJson) > this.options.maxStateBytes) return false;
+      if (owner === undefined && entry.stateJson !== 'null' && connection.awarenessClients.size + ++added > MAX_CLIENTS_PER_CONNECTION) return false;
+      return true;
     });
     if (allowed.length > 0) {
       applyAwarenessUpdate(this.awareness, allowed.length === entries.length ? update : encodeAwarenessEntries(allowed), connection);
@@ -99,6 +108,12 @@ export class AwarenessRelay {
   localStates(): Uint8Array | null {
     const ids = [...this.owners].filter(([id, owner]) => typeof owner !== 'string' && this.awareness.states.has(id)).map(([id]) => id);
     return ids.length > 0 ? encodeAwarenessUpdate(this.awareness, ids) : null;
+  }
+
+  /** The local connection that owns this client id's state, if any. */
+  connectionOf(clientId: number): Connection | undefined {
+    const owner = this.owners.get(clientId);
+    return typeof owner === 'object' ? owner : undefined;
   }
 
   /** A frame with every current state, for a connection that just joined or asked. */

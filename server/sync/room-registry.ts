@@ -11,6 +11,13 @@ export interface RoomRegistryOptions extends RoomOptions {
   onLoaded?: (room: Room) => void;
   /** A room is being unloaded and will receive nothing more. */
   onUnloaded?: (room: Room) => void;
+  /** Documents loaded at once; beyond it idle rooms are unloaded early, else RoomLimitError. */
+  maxRooms?: number;
+}
+
+/** Every loaded room is in use and MAX_ROOMS are loaded. */
+export class RoomLimitError extends Error {
+  override name = 'RoomLimitError';
 }
 
 interface Entry {
@@ -54,8 +61,8 @@ export class RoomRegistry {
   async acquire(name: string): Promise<Room> {
     if (this.shuttingDown) throw new Error('server is shutting down');
     let entry = this.entries.get(name);
-    while (entry?.unloading) {
-      await entry.unloading;
+    while (entry?.unloading || (!entry && this.entries.size >= (this.options.maxRooms ?? Infinity))) {
+      await (entry?.unloading ?? this.makeRoom());
       entry = this.entries.get(name);
     }
     if (!entry) {
@@ -110,6 +117,17 @@ export class RoomRegistry {
   async closeAll(): Promise<void> {
     this.shuttingDown = true;
     await Promise.all([...this.entries.keys()].map((name) => this.unload(name)));
+  }
+
+  /** At MAX_ROOMS: waits for a room being unloaded, or unloads an idle one, or throws RoomLimitError. */
+  private makeRoom(): Promise<void> {
+    let idle: string | null = null;
+    for (const [name, entry] of this.entries) {
+      if (entry.unloading) return entry.unloading;
+      if (entry.idleTimer && idle === null) idle = name;
+    }
+    if (idle !== null) return this.unload(idle);
+    return Promise.reject(new RoomLimitError(`too many documents open on this server (${this.options.maxRooms}); try again later`));
   }
 
   private async unload(name: string): Promise<void> {

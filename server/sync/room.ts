@@ -8,6 +8,7 @@ import type { Connection } from './connection.js';
 import { ProtocolError, decodeClientMessage, encodeFrame, writeSavedState, writeSyncStep1, writeSyncStep2, writeUpdate } from './protocol.js';
 import { deriveTitle } from './title.js';
 import { UpdatePipeline } from './update-pipeline.js';
+import { UpdateGuard } from './update-guard.js';
 
 /** Origin of updates already committed to storage (read back, or committed by another instance). */
 export const COMMITTED_ORIGIN = Symbol('committed');
@@ -40,6 +41,7 @@ const MAX_AHEAD = 1_000;
 export class Room {
   readonly connections = new Set<Connection>();
   private readonly awarenessRelay: AwarenessRelay;
+  private readonly updateGuard: UpdateGuard;
   private readonly pipeline: UpdatePipeline;
   /** Every log row up to this sequence number is contained in `doc`. */
   private seq: number;
@@ -80,6 +82,7 @@ export class Room {
     this.seq = seq;
     this.rowsSinceCompaction = logRows;
     this.title = deriveTitle(doc);
+    this.updateGuard = new UpdateGuard(doc, (clientId) => this.awarenessRelay.connectionOf(clientId));
     this.awarenessRelay = new AwarenessRelay(doc, {
       intervalMs: options.awarenessIntervalMs,
       maxStateBytes: options.maxAwarenessStateBytes,
@@ -118,6 +121,7 @@ export class Room {
   leave(connection: Connection): void {
     if (!this.connections.delete(connection)) return;
     this.awarenessRelay.removeConnection(connection);
+    this.updateGuard.release(connection);
   }
 
   /** Handles one frame from a connection of this room. Never throws. */
@@ -312,18 +316,15 @@ export class Room {
   };
 
   private applyClientUpdate(connection: Connection, update: Uint8Array): void {
-    // Decode first so that garbage is refused whole instead of half-applied.
+    // Decode and check first so that garbage is refused whole instead of half-applied.
+    const writes = this.updateGuard.check(connection, update);
     try {
-      Y.decodeUpdate(update);
-    } catch {
-      throw new ProtocolError('malformed update');
-    }
-    try {
-      Y.applyUpdate(this.doc, update, connection);
+      Y.applyUpdate(this.doc, update, this.updateGuard.originFor(connection, writes));
     } catch (error) {
       this.options.logger.warn({ err: error, document: this.name }, 'update failed to apply');
       throw new ProtocolError('update rejected by Yjs');
     }
+    this.updateGuard.claim(connection, writes);
   }
 
   /** Replies reflect only committed state: a reply waits while a commit is in flight. */

@@ -1,0 +1,104 @@
+import * as encoding from 'lib0/encoding';
+import WebSocket from 'ws';
+import { mintToken, type MintOptions } from '../../server/auth/tokens.js';
+import { startServer, type ServerProcess, type StartOptions } from '../helpers/server.js';
+
+/** The AUTH_SECRET of the secured test servers. */
+export const SECRET = 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
+
+export function startSecureServer(env: Record<string, string> = {}, options: StartOptions = {}): Promise<ServerProcess> {
+  return startServer({ ...options, env: { AUTH_SECRET: SECRET, ...env } });
+}
+
+/** A token signed with SECRET: read-write on `*` for an hour unless told otherwise. */
+export function token(options: Partial<MintOptions> = {}): Promise<string> {
+  return mintToken(SECRET, { subject: 'alice', documents: ['*'], canWrite: true, expiresInSeconds: 3600, ...options });
+}
+
+export interface Upgrade {
+  /** 101 when the server upgraded; otherwise the HTTP status it answered with. */
+  status: number;
+  /** X-Refusal-Reason of a refusal. */
+  reason: string;
+  /** The subprotocol the server chose. */
+  protocol: string;
+  socket: WebSocket | null;
+}
+
+export interface RawOptions {
+  headers?: Record<string, string>;
+  protocols?: string[];
+  origin?: string;
+  /** E.g. `{ autoPong: false }` for a peer that never answers pings. */
+  client?: WebSocket.ClientOptions;
+}
+
+/** Attempts a WebSocket upgrade and reports how the server answered. */
+export function upgrade(url: string, options: RawOptions = {}): Promise<Upgrade> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, options.protocols ?? [], { ...options.client, headers: options.headers, origin: options.origin });
+    socket.binaryType = 'nodebuffer';
+    socket.once('open', () => resolve({ status: 101, reason: '', protocol: socket.protocol, socket }));
+    socket.once('unexpected-response', (_request, response) => {
+      resolve({ status: response.statusCode ?? 0, reason: String(response.headers['x-refusal-reason'] ?? ''), protocol: '', socket: null });
+      response.resume();
+      socket.terminate();
+    });
+    socket.once('error', (error) => reject(error));
+  });
+}
+
+/** Opens a socket that must be accepted. */
+export async function open(url: string, options: RawOptions = {}): Promise<WebSocket> {
+  const result = await upgrade(url, options);
+  if (!result.socket) throw new Error(`expected ${url} to upgrade, got ${result.status} ${result.reason}`);
+  return result.socket;
+}
+
+/** Resolves with the code and reason the socket closes with. */
+export function closed(socket: WebSocket, timeoutMs = 10_000): Promise<{ code: number; reason: string }> {
+  return new Promise((resolve, reject) => {
+    if (socket.readyState === WebSocket.CLOSED) {
+      reject(new Error('the socket was closed already'));
+      return;
+    }
+    const timer = setTimeout(() => reject(new Error(`the socket stayed open for ${timeoutMs} ms`)), timeoutMs);
+    socket.once('close', (code, reason) => {
+      clearTimeout(timer);
+      resolve({ code, reason: reason.toString() });
+    });
+  });
+}
+
+/** Collects every binary frame a socket receives. */
+export function collect(socket: WebSocket): Uint8Array[] {
+  const frames: Uint8Array[] = [];
+  socket.on('message', (data: Buffer) => frames.push(new Uint8Array(data)));
+  return frames;
+}
+
+function frame(write: (encoder: encoding.Encoder) => void): Uint8Array {
+  const encoder = encoding.createEncoder();
+  write(encoder);
+  return encoding.toUint8Array(encoder);
+}
+
+export const frames = {
+  step1: (stateVector: Uint8Array) => frame((e) => (encoding.writeVarUint(e, 0), encoding.writeVarUint(e, 0), encoding.writeVarUint8Array(e, stateVector))),
+  step2: (update: Uint8Array) => frame((e) => (encoding.writeVarUint(e, 0), encoding.writeVarUint(e, 1), encoding.writeVarUint8Array(e, update))),
+  update: (update: Uint8Array) => frame((e) => (encoding.writeVarUint(e, 0), encoding.writeVarUint(e, 2), encoding.writeVarUint8Array(e, update))),
+  /** An awareness frame with entries [clientId, clock, state]. */
+  awareness: (entries: Array<[number, number, unknown]>) =>
+    frame((e) => {
+      encoding.writeVarUint(e, 1);
+      const inner = encoding.createEncoder();
+      encoding.writeVarUint(inner, entries.length);
+      for (const [clientId, clock, state] of entries) {
+        encoding.writeVarUint(inner, clientId);
+        encoding.writeVarUint(inner, clock);
+        encoding.writeVarString(inner, JSON.stringify(state));
+      }
+      encoding.writeVarUint8Array(e, encoding.toUint8Array(inner));
+    }),
+};
+

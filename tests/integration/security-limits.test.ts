@@ -1,0 +1,136 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type WebSocket from 'ws';
+import { connectClient, synced, type TestClient } from '../helpers/clients.js';
+import { metric } from '../helpers/metrics.js';
+import { startServer, type ServerProcess } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait.js';
+import { closed, frames, open, upgrade } from './security-harness.js';
+
+describe('per-connection limits', () => {
+  let server: ServerProcess;
+  const clients: TestClient[] = [];
+  beforeAll(async () => {
+    server = await startServer({
+      env: { MAX_MESSAGE_BYTES: '65536', MAX_MESSAGES_PER_SECOND: '50', MAX_BYTES_PER_SECOND: '65536', MAX_AWARENESS_STATE_BYTES: '4096' },
+    });
+  });
+  afterAll(async () => {
+    for (const client of clients) client.destroy();
+    await server.kill();
+  });
+
+  /** An honest pair that must keep working while one socket misbehaves. */
+  async function honestPair(name: string): Promise<() => Promise<void>> {
+    const a = connectClient(server.syncUrl, name);
+    const b = connectClient(server.syncUrl, name);
+    clients.push(a, b);
+    await Promise.all([synced(a), synced(b)]);
+    return async () => {
+      a.doc.getText('t').insert(0, 'x');
+      await waitFor(() => b.doc.getText('t').toString() === a.doc.getText('t').toString(), 'the honest clients to keep syncing');
+    };
+  }
+
+  it('closes a message over MAX_MESSAGE_BYTES with 1009', async () => {
+    const stillWorks = await honestPair('big');
+    const socket = await open(`${server.syncUrl}/big`);
+    const result = closed(socket);
+    socket.send(new Uint8Array(70_000));
+    expect((await result).code).toBe(1009);
+    await stillWorks();
+  });
+
+  it('closes a flood of small messages with 4429 and a reason', async () => {
+    const stillWorks = await honestPair('flood');
+    const socket = await open(`${server.syncUrl}/flood`);
+    const result = closed(socket);
+    // 50/s with a burst of ten seconds' worth: 5,000 frames at once is far over it.
+    for (let i = 0; i < 5_000 && socket.readyState === socket.OPEN; i++) socket.send(new Uint8Array([3]));
+    expect(await result).toEqual({ code: 4429, reason: 'rate limit: more than 50 messages per second' });
+    await stillWorks();
+  });
+
+  it('closes a flood of bytes with 4429 and a reason', async () => {
+    const stillWorks = await honestPair('bytes');
+    const socket = await open(`${server.syncUrl}/bytes`);
+    const result = closed(socket);
+    // Valid frames (awareness states over the size limit are dropped, not punished): ~60 KB each,
+    // 2.4 MB in all against 64 KiB/s with a burst of ten seconds' worth.
+    const big = frames.awareness([[4242, 1, { pad: 'x'.repeat(60_000) }]]);
+    for (let i = 0; i < 40 && socket.readyState === socket.OPEN; i++) socket.send(big);
+    expect(await result).toEqual({ code: 4429, reason: 'rate limit: more than 65536 bytes per second' });
+    await stillWorks();
+  });
+
+  it('never relays an awareness state over MAX_AWARENESS_STATE_BYTES', async () => {
+    const observer = connectClient(server.syncUrl, 'aw-size');
+    clients.push(observer);
+    await synced(observer);
+    const socket = await open(`${server.syncUrl}/aw-size`);
+    socket.send(frames.awareness([[5001, 1, { pad: 'x'.repeat(5000) }], [5002, 1, { user: 'small' }]]));
+    await waitFor(() => observer.provider.awareness.getStates().has(5002), 'the small state to arrive');
+    expect(observer.provider.awareness.getStates().has(5001)).toBe(false);
+    expect(socket.readyState).toBe(socket.OPEN);
+    socket.close();
+  });
+});
+
+describe('connection and document limits (behind a trusted proxy)', () => {
+  let server: ServerProcess;
+  const sockets: WebSocket[] = [];
+  beforeAll(async () => {
+    server = await startServer({
+      env: { MAX_CONNECTIONS: '5', MAX_CONNECTIONS_PER_ADDRESS: '3', TRUST_PROXY: '1', MAX_ROOMS: '2', ROOM_IDLE_MS: '60000', PING_INTERVAL_MS: '300' },
+    });
+  });
+  afterAll(async () => {
+    for (const socket of sockets) socket.terminate();
+    await server.kill();
+  });
+  const from = (address: string) => ({ headers: { 'x-forwarded-for': `203.0.113.9, ${address}` } });
+
+  it('refuses connections beyond the per-address (429) and total (503) limits before the upgrade, and frees slots on abrupt disconnects', async () => {
+    const url = `${server.syncUrl}/c`;
+    const a = [await open(url, from('10.0.0.1')), await open(url, from('10.0.0.1')), await open(url, from('10.0.0.1'))];
+    sockets.push(...a);
+    expect(await upgrade(url, from('10.0.0.1'))).toMatchObject({ status: 429, reason: 'too many connections from your address (limit 3)' });
+    const b = [await open(url, from('10.0.0.2')), await open(url, from('10.0.0.2'))];
+    sockets.push(...b);
+    expect(await upgrade(url, from('10.0.0.3'))).toMatchObject({ status: 503, reason: 'the server is at its limit of 5 connections; try again later' });
+
+    // An abrupt disconnect (no close handshake) frees its slot.
+    a[0]!.terminate();
+    await waitFor(async () => (await upgrade(url, from('10.0.0.1')).then((r) => (r.socket?.terminate(), r.status))) === 101, 'the slot to be freed');
+    for (const socket of [...a, ...b]) socket.terminate();
+    await waitFor(async () => (await metric(server.httpUrl, 'collab_connections')) === 0, 'every connection to be gone');
+  });
+
+  it('refuses a document beyond MAX_ROOMS with 1013 while all loaded ones are in use, and unloads an idle one to make room', async () => {
+    const r1 = await open(`${server.syncUrl}/r1`, from('10.0.1.1'));
+    const r2 = await open(`${server.syncUrl}/r2`, from('10.0.1.2'));
+    sockets.push(r1, r2);
+    const r3 = await open(`${server.syncUrl}/r3`, from('10.0.1.3'));
+    expect(await closed(r3)).toEqual({ code: 1013, reason: 'too many documents open on this server (2); try again later' });
+    r1.close();
+    await waitFor(async () => (await metric(server.httpUrl, 'collab_connections')) === 1, 'r1 to be gone');
+    // r1's room is idle now (ROOM_IDLE_MS is a minute): it is unloaded early for r3.
+    const again = await open(`${server.syncUrl}/r3`, from('10.0.1.3'));
+    sockets.push(again);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(again.readyState).toBe(again.OPEN);
+    expect(await metric(server.httpUrl, 'collab_rooms')).toBeLessThanOrEqual(2);
+  });
+
+  it('detects a half-open connection (no pongs) within two ping intervals and cleans it up', async () => {
+    const before = await metric(server.httpUrl, 'collab_connections');
+    // r2 is loaded and in use (MAX_ROOMS is 2).
+    const silent = await open(`${server.syncUrl}/r2`, { ...from('10.0.2.1'), client: { autoPong: false } });
+    sockets.push(silent);
+    await waitFor(async () => (await metric(server.httpUrl, 'collab_connections')) === before + 1, 'the connection to count');
+    const started = Date.now();
+    const result = await closed(silent, 5_000);
+    expect(result.code).toBe(1006);
+    expect(Date.now() - started).toBeLessThan(1_500);
+    await waitFor(async () => (await metric(server.httpUrl, 'collab_connections')) === before, 'the connection to be cleaned up');
+  });
+});

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { normalizeOrigin, originPolicy, originProblem } from '../../server/auth/origin.js';
+import { creationPrefix, grants, matchesPattern, patternProblem } from '../../server/auth/patterns.js';
+
+describe('document patterns', () => {
+  it.each([
+    ['readme', 'readme', true],
+    ['readme', 'readme2', false],
+    ['team/*', 'team/a', true],
+    ['team/*', 'team/a/b', true],
+    ['team/*', 'team/', true],
+    ['team/*', 'team', false],
+    ['team/*', 'teams/a', false],
+    ['*', 'anything at all', true],
+    ['*/notes', 'x/notes', true],
+    ['*/notes', 'x/notes/y', false],
+    ['a*b*c', 'aXXbYYc', true],
+    ['a*b*c', 'aXXcYYb', false],
+    ['a.b', 'aXb', false],
+    ['(x)+', '(x)+', true],
+  ])('%s against %s: %s', (pattern, name, expected) => {
+    expect(matchesPattern(pattern, name)).toBe(expected);
+  });
+
+  it('matches in linear-ish time however many stars there are', () => {
+    const started = performance.now();
+    expect(matchesPattern('*a*a*a*a*a*a*a*a*a*a*b', 'a'.repeat(200))).toBe(false);
+    expect(performance.now() - started).toBeLessThan(50);
+  });
+
+  it('grants by any pattern and finds a prefix for unnamed new documents', () => {
+    expect(grants(['x', 'team/*'], 'team/q')).toBe(true);
+    expect(grants(['x', 'team/*'], 'y')).toBe(false);
+    expect(creationPrefix(['readme', 'team/*'])).toBe('team/');
+    expect(creationPrefix(['*'])).toBe('');
+    expect(creationPrefix(['readme', 'a*b'])).toBeNull();
+  });
+
+  it('validates patterns', () => {
+    expect(patternProblem('ok/*')).toBeNull();
+    expect(patternProblem('')).toMatch(/empty/);
+    expect(patternProblem(5)).toMatch(/strings/);
+    expect(patternProblem('x'.repeat(300))).toMatch(/longer/);
+  });
+});
+
+describe('origins', () => {
+  it('normalizes origins and refuses what is not one', () => {
+    expect(normalizeOrigin('HTTPS://App.Example.com:443')).toBe('https://app.example.com');
+    expect(normalizeOrigin('http://localhost:3000/')).toBe('http://localhost:3000');
+    expect(normalizeOrigin('https://app.example.com/path')).toBeNull();
+    expect(normalizeOrigin('file:///etc')).toBeNull();
+    expect(normalizeOrigin('null')).toBeNull();
+  });
+
+  it('allows no Origin, the own origin and listed ones; refuses others', () => {
+    const policy = originPolicy(['https://app.example.com'], false);
+    expect(originProblem(undefined, 'docs.example.com', policy)).toBeNull();
+    expect(originProblem('https://docs.example.com', 'docs.example.com', policy)).toBeNull();
+    expect(originProblem('https://app.example.com', 'docs.example.com', policy)).toBeNull();
+    expect(originProblem('https://evil.example', 'docs.example.com', policy)).toMatch(/not allowed/);
+    expect(originProblem('null', 'docs.example.com', policy)).toMatch(/not allowed/);
+    expect(originProblem('http://docs.example.com', 'docs.example.com:80', policy)).toBeNull();
+  });
+
+  it('defaults to any origin when open and to the own origin with tokens; * allows any', () => {
+    expect(originProblem('https://evil.example', 'h', originPolicy(null, true))).toBeNull();
+    expect(originProblem('https://evil.example', 'h', originPolicy(null, false))).toMatch(/not allowed/);
+    expect(originProblem('https://evil.example', 'h', originPolicy(['*'], false))).toBeNull();
+  });
+});
