@@ -13,6 +13,16 @@ export const MessageType = {
    * connections, so an editor can show "all changes saved" by comparing it with its own.
    */
   SavedState: 100,
+  /**
+   * Extension. Server → client, in answer to a SavedState subscription: a varUint of flags
+   * (AccessFlags) saying what this connection may do, so an editor can turn read-only.
+   */
+  Access: 101,
+} as const;
+
+/** Flags of an Access message. */
+export const AccessFlags = {
+  CanWrite: 1,
 } as const;
 
 /** Sub-types of a Sync message (y-protocols/sync). */

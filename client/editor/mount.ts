@@ -194,6 +194,7 @@ export function mountEditor(element: HTMLElement, options: MountOptions): Editor
 
   // --- editor
   const toolbar = createToolbar(toolbarEl, linkForm);
+  let readOnly = false;
   const view = new EditorView(surface, {
     state: EditorState.create({
       schema,
@@ -208,6 +209,8 @@ export function mountEditor(element: HTMLElement, options: MountOptions): Editor
         toolbar.plugin,
       ],
     }),
+    // A read-only connection's edits would never be saved: do not let them be made.
+    editable: () => !readOnly,
     attributes: { class: 'ce-content', spellcheck: 'true', 'aria-label': `Document ${options.document}`, role: 'textbox', 'aria-multiline': 'true' },
   });
 
@@ -215,6 +218,11 @@ export function mountEditor(element: HTMLElement, options: MountOptions): Editor
   const showStatus = (status: EditorStatus) => {
     renderStatus(statusEl, status);
     root.dataset.connection = status.connection;
+    root.dataset.readOnly = String(status.readOnly);
+    if (readOnly !== status.readOnly) {
+      readOnly = status.readOnly;
+      view.setProps({}); // makes the view read `editable` again
+    }
     if (status.connection === 'denied') {
       notice.hidden = false;
       notice.textContent = `The server refused access to this document: ${status.reason}.`;

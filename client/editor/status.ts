@@ -2,7 +2,7 @@ import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import type { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
-import { CloseCode, MessageType } from '../../shared/protocol.js';
+import { AccessFlags, CloseCode, MessageType } from '../../shared/protocol.js';
 
 /** How the editor is connected to the server. */
 export type Connection = 'connecting' | 'connected' | 'offline' | 'denied';
@@ -15,6 +15,8 @@ export interface EditorStatus {
   saved: boolean;
   /** This browser has changes the server has not confirmed (kept in IndexedDB meanwhile). */
   unsavedChanges: boolean;
+  /** The server accepts no changes from this connection (a read-only token). */
+  readOnly: boolean;
   /** When `connection` is 'denied': the server's reason. */
   reason?: string;
 }
@@ -29,6 +31,7 @@ export function statusLabel(status: EditorStatus): string {
       return 'Connecting…';
     case 'connected':
       if (!status.synced) return 'Syncing…';
+      if (status.readOnly) return 'Read-only';
       return status.saved ? 'All changes saved' : 'Saving…';
   }
 }
@@ -75,6 +78,7 @@ export function covers(server: Map<number, number>, local: Map<number, number>):
  */
 export class StatusTracker {
   private serverVector: Map<number, number> | null = null;
+  private readOnly = false;
   private current: EditorStatus;
   private denied: { reason: string } | null = null;
   private everFailed = false;
@@ -88,6 +92,10 @@ export class StatusTracker {
     this.current = this.compute();
     provider.messageHandlers[MessageType.SavedState] = (_encoder, decoder) => {
       this.serverVector = Y.decodeStateVector(decoding.readVarUint8Array(decoder));
+      this.update();
+    };
+    provider.messageHandlers[MessageType.Access] = (_encoder, decoder) => {
+      this.readOnly = (decoding.readVarUint(decoder) & AccessFlags.CanWrite) === 0;
       this.update();
     };
     const onStatus = ({ status }: { status: string }) => {
@@ -174,7 +182,8 @@ export class StatusTracker {
       synced,
       saved: synced && serverHasAll,
       // Before the server ever answered, an empty document has nothing unsaved.
-      unsavedChanges: !serverHasAll && (this.serverVector !== null || local.size > 0),
+      unsavedChanges: !this.readOnly && !serverHasAll && (this.serverVector !== null || local.size > 0),
+      readOnly: this.readOnly,
     };
     if (this.denied) status.reason = this.denied.reason;
     return status;
@@ -188,6 +197,7 @@ export class StatusTracker {
       next.synced === prev.synced &&
       next.saved === prev.saved &&
       next.unsavedChanges === prev.unsavedChanges &&
+      next.readOnly === prev.readOnly &&
       next.reason === prev.reason
     ) {
       return;

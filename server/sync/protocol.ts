@@ -1,6 +1,6 @@
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
-import { MessageType, SyncMessageType } from '../../shared/protocol.js';
+import { AccessFlags, MessageType, SyncMessageType } from '../../shared/protocol.js';
 
 /** A frame the server could not make sense of; the connection that sent it is closed with 4400. */
 export class ProtocolError extends Error {
@@ -109,6 +109,11 @@ export function writeAwareness(encoder: encoding.Encoder, awarenessUpdate: Uint8
 export function writeSavedState(encoder: encoding.Encoder, stateVector: Uint8Array): void {
   encoding.writeVarUint(encoder, MessageType.SavedState);
   encoding.writeVarUint8Array(encoder, stateVector);
+}
+
+export function writeAccess(encoder: encoding.Encoder, access: { canWrite: boolean }): void {
+  encoding.writeVarUint(encoder, MessageType.Access);
+  encoding.writeVarUint(encoder, access.canWrite ? AccessFlags.CanWrite : 0);
 }
 
 /** Encodes a whole frame with one of the write functions above. */

@@ -5,7 +5,7 @@ import type { SyncMetrics } from '../metrics.js';
 import type { DocumentStore } from '../storage/types.js';
 import { AwarenessRelay } from './awareness-relay.js';
 import type { Connection } from './connection.js';
-import { ProtocolError, decodeClientMessage, encodeFrame, writeSavedState, writeSyncStep1, writeSyncStep2, writeUpdate } from './protocol.js';
+import { ProtocolError, decodeClientMessage, encodeFrame, writeAccess, writeSavedState, writeSyncStep1, writeSyncStep2, writeUpdate } from './protocol.js';
 import { deriveTitle } from './title.js';
 import { UpdatePipeline } from './update-pipeline.js';
 import { UpdateGuard } from './update-guard.js';
@@ -56,8 +56,16 @@ export class Room {
   private readonly ahead = new Map<number, Uint8Array | null>();
   private gapTimer: NodeJS.Timeout | null = null;
   private title: string;
+  /** State vector of the batch being committed, for connections that want SavedState frames. */
+  private batchStateVector: Uint8Array | null = null;
   private titleTimer: NodeJS.Timeout | null = null;
   private destroyed = false;
+  /**
+   * The sync-step-2 frame for a client that has nothing (empty state vector), kept while the
+   * document is unchanged: every newcomer would otherwise re-encode the whole document. Seeded at
+   * load with the stored snapshot, which is the whole document when there are no log rows.
+   */
+  private fullStateFrame: Uint8Array | null = null;
 
   /** Loads a document from storage into a new room. */
   static async load(name: string, options: RoomOptions): Promise<Room> {
@@ -69,7 +77,9 @@ export class Room {
       for (const update of stored.updates) Y.applyUpdate(doc, update);
     }, COMMITTED_ORIGIN);
     options.metrics.roomLoadSeconds.observe((performance.now() - started) / 1000);
-    return new Room(name, doc, stored.seq, stored.updates.length, options);
+    const room = new Room(name, doc, stored.seq, stored.updates.length, options);
+    if (stored.snapshot && stored.updates.length === 0) room.fullStateFrame = encodeFrame(writeSyncStep2, stored.snapshot);
+    return room;
   }
 
   private constructor(
@@ -86,11 +96,14 @@ export class Room {
     this.awarenessRelay = new AwarenessRelay(doc, {
       intervalMs: options.awarenessIntervalMs,
       maxStateBytes: options.maxAwarenessStateBytes,
-      broadcast: (frame) => this.broadcast(frame, null),
+      broadcast: (frame, except) => this.broadcast(frame, except),
       publish: options.onAwareness ? (update) => options.onAwareness!(this, update) : undefined,
     });
     this.pipeline = new UpdatePipeline({
       commit: async (update) => {
+        // The doc holds exactly this batch plus what is committed: its state vector is what
+        // will be saved once the commit returns.
+        this.batchStateVector = this.hasSavedStateSubscribers() ? Y.encodeStateVector(doc) : null;
         const started = performance.now();
         const committedSeq = await options.store.append(name, update);
         options.metrics.persistSeconds.observe((performance.now() - started) / 1000);
@@ -103,6 +116,7 @@ export class Room {
       },
     });
     doc.on('update', this.onDocUpdate);
+    doc.on('afterTransaction', this.forgetFullState);
   }
 
   get awareness() {
@@ -133,7 +147,7 @@ export class Room {
       metrics.messagesIn.inc({ type: message.kind });
       switch (message.kind) {
         case 'sync-step1':
-          this.replyAfterCommit(connection, () => encodeFrame(writeSyncStep2, Y.encodeStateAsUpdate(this.doc, message.stateVector)));
+          this.replyAfterCommit(connection, () => this.syncStep2For(message.stateVector));
           break;
         case 'sync-step2':
         case 'sync-update':
@@ -151,7 +165,9 @@ export class Room {
           break;
         }
         case 'subscribe-saved':
+          // Only our editor subscribes, so only it is told its access: stock clients never see type 101.
           connection.wantsSavedState = true;
+          connection.send(encodeFrame(writeAccess, connection.access));
           this.replyAfterCommit(connection, () => encodeFrame(writeSavedState, Y.encodeStateVector(this.doc)));
           break;
         case 'auth':
@@ -303,9 +319,23 @@ export class Room {
     this.ahead.clear();
     this.pipeline.stop();
     this.doc.off('update', this.onDocUpdate);
+    this.doc.off('afterTransaction', this.forgetFullState);
     this.awarenessRelay.destroy();
     this.doc.destroy();
   }
+
+  /** The reply to a sync step 1: what the document has beyond `stateVector`. */
+  private syncStep2For(stateVector: Uint8Array): Uint8Array {
+    // An empty state vector is the single byte 0 (no clients).
+    if (stateVector.length !== 1 || stateVector[0] !== 0) return encodeFrame(writeSyncStep2, Y.encodeStateAsUpdate(this.doc, stateVector));
+    this.fullStateFrame ??= encodeFrame(writeSyncStep2, Y.encodeStateAsUpdate(this.doc));
+    return this.fullStateFrame;
+  }
+
+  /** Any transaction may change what a full-state encoding holds (content, deletions, pending items). */
+  private readonly forgetFullState = (): void => {
+    this.fullStateFrame = null;
+  };
 
   private readonly onDocUpdate = (update: Uint8Array, origin: unknown): void => {
     if (origin === COMMITTED_ORIGIN) {
@@ -327,14 +357,18 @@ export class Room {
     this.updateGuard.claim(connection, writes);
   }
 
-  /** Replies reflect only committed state: a reply waits while a commit is in flight. */
+  /**
+   * A reply may contain updates that are applied but not yet committed: it is encoded now and
+   * held until everything received before it is committed.
+   */
   private replyAfterCommit(connection: Connection, encode: () => Uint8Array): void {
+    const frame = encode();
     if (this.pipeline.idle) {
-      connection.send(encode());
+      connection.send(frame);
       return;
     }
-    void this.pipeline.whenIdle().then(() => {
-      if (!connection.closed && !this.destroyed) connection.send(encode());
+    void this.pipeline.whenCommitted().then(() => {
+      if (!this.destroyed) connection.send(frame);
     });
   }
 
@@ -349,7 +383,7 @@ export class Room {
       this.advance();
     }
     this.options.onCommitted?.(this, update, seq);
-    if (this.pipeline.idle) this.sendSavedState();
+    if (this.batchStateVector) this.sendSavedState(this.batchStateVector);
     if (this.rowsSinceCompaction >= this.options.compactAfterRows && !this.compacting) {
       setImmediate(() => {
         if (!this.destroyed) void this.compact();
@@ -361,13 +395,14 @@ export class Room {
     }
   }
 
-  private sendSavedState(): void {
-    let frame: Uint8Array | null = null;
-    for (const connection of this.connections) {
-      if (!connection.wantsSavedState) continue;
-      frame ??= encodeFrame(writeSavedState, Y.encodeStateVector(this.doc));
-      connection.send(frame);
-    }
+  private hasSavedStateSubscribers(): boolean {
+    for (const connection of this.connections) if (connection.wantsSavedState) return true;
+    return false;
+  }
+
+  private sendSavedState(stateVector: Uint8Array): void {
+    const frame = encodeFrame(writeSavedState, stateVector);
+    for (const connection of this.connections) if (connection.wantsSavedState) connection.send(frame);
   }
 
   private broadcast(frame: Uint8Array, except: Connection | null): void {

@@ -112,6 +112,24 @@ describe('sync through the server with stock y-websocket clients', () => {
     expect(bob.provider.awareness.getStates().has(bobId)).toBe(true);
   });
 
+  it('answers a SavedState subscription with the access flags and the committed state vector', async () => {
+    const { default: WebSocket } = await import('ws');
+    const writer = connect('saved-state');
+    await synced(writer);
+    writer.doc.getText('body').insert(0, 'saved?');
+    const socket = new WebSocket(`${server.syncUrl}/saved-state`);
+    const frames: Uint8Array[] = [];
+    socket.on('message', (data: Buffer) => frames.push(new Uint8Array(data)));
+    await new Promise((resolve) => socket.once('open', resolve));
+    socket.send(new Uint8Array([100]));
+    await waitFor(() => frames.some((frame) => frame[0] === 101) && frames.some((frame) => frame[0] === 100), 'the Access and SavedState frames');
+    expect([...frames.find((frame) => frame[0] === 101)!]).toEqual([101, 1]);
+    const saved = frames.find((frame) => frame[0] === 100)!;
+    const vector = Y.decodeStateVector(saved.subarray(2));
+    expect(vector.get(writer.doc.clientID)).toBe(Y.getState(writer.doc.store, writer.doc.clientID));
+    socket.close();
+  });
+
   it('refuses a bad document name with a 4400 close and a reason', async () => {
     const { default: WebSocket } = await import('ws');
     const socket = new WebSocket(`${server.syncUrl}/%E0%A4%A`);
