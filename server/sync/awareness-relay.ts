@@ -14,7 +14,8 @@ export interface AwarenessRelayOptions {
   intervalMs: number;
   /** Largest JSON text of one client's state. */
   maxStateBytes: number;
-  broadcast(frame: Uint8Array): void;
+  /** Sends a frame to every connection of the room but `except` (if given). */
+  broadcast(frame: Uint8Array, except: Connection | null): void;
   /**
    * Receives the changes this instance's connections made (coalesced like the frames), for other
    * instances. Changes relayed from other instances are never passed back here.
@@ -33,6 +34,13 @@ class RemoteOrigin {
 /** Who may change a client id's state: a connection here, or (by its id) another instance. */
 type Owner = Connection | string;
 
+/**
+ * A frame that holds only a connection's own changes is not echoed back to it if it received some
+ * frame within this time. The echo only matters as a sign of life: the stock provider reconnects
+ * after 30 s without any message, and a client alone in a room hears nothing else.
+ */
+const ECHO_UNLESS_HEARD_WITHIN_MS = 10_000;
+
 /** Claims held for client ids owned by other instances (see AwarenessRelay.claims). */
 const MAX_HELD_CLAIMS = 1_000;
 
@@ -48,6 +56,14 @@ const MAX_HELD_CLAIMS = 1_000;
 export class AwarenessRelay {
   readonly awareness: Awareness;
   private readonly owners = new Map<number, Owner>();
+  /**
+   * Each connection's own client id: the one entry of its first awareness frame (the stock provider
+   * sends its own state first on every new socket). Another connection may hold that id only by
+   * having forwarded it (two tabs share a BroadcastChannel, and the provider forwards what it hears);
+   * a connection's own claim then takes the id over. A self-claimed id is never taken over.
+   */
+  private readonly selfIds = new WeakMap<Connection, number | null>();
+  private readonly selfOwned = new Set<number>();
   private readonly changed = new Set<number>();
   /** The part of `changed` made by local connections, which is published. */
   private readonly changedLocally = new Set<number>();
@@ -74,9 +90,15 @@ export class AwarenessRelay {
    */
   apply(connection: Connection, update: Uint8Array): { rejected: number } {
     const entries = decodeAwarenessUpdate(update);
+    if (!this.selfIds.has(connection)) this.selfIds.set(connection, entries.length === 1 ? entries[0]!.clientId : null);
     let added = 0;
     const allowed = entries.filter((entry) => {
       const owner = this.owners.get(entry.clientId);
+      if (owner !== undefined && owner !== connection && typeof owner === 'object' && this.isOwnClaim(connection, entry.clientId)) {
+        this.disown(entry.clientId);
+        this.own(entry.clientId, connection);
+        return true;
+      }
       if (owner !== undefined && owner !== connection) {
         if (typeof owner === 'string' && (this.claims.size < MAX_HELD_CLAIMS || this.claims.has(entry.clientId))) {
           this.claims.set(entry.clientId, { connection, entry });
@@ -126,7 +148,7 @@ export class AwarenessRelay {
   removeConnection(connection: Connection): void {
     const ids = [...connection.awarenessClients].filter((id) => this.owners.get(id) === connection);
     if (ids.length > 0) removeAwarenessStates(this.awareness, ids, connection);
-    for (const id of ids) this.owners.delete(id);
+    for (const id of ids) this.disown(id);
     connection.awarenessClients.clear();
     for (const [id, claim] of this.claims) if (claim.connection === connection) this.claims.delete(id);
   }
@@ -139,11 +161,24 @@ export class AwarenessRelay {
     this.changed.clear();
     this.lastFlushAt = performance.now();
     const update = encodeAwarenessUpdate(this.awareness, ids);
-    this.options.broadcast(encodeFrame(writeAwareness, update));
+    const sole = this.soleLocalOwner(ids);
+    const skipEcho = sole !== null && this.lastFlushAt - sole.lastSentAt < ECHO_UNLESS_HEARD_WITHIN_MS;
+    this.options.broadcast(encodeFrame(writeAwareness, update), skipEcho ? sole : null);
     if (this.changedLocally.size === 0) return;
     const local = this.changedLocally.size === ids.length ? update : encodeAwarenessUpdate(this.awareness, [...this.changedLocally]);
     this.changedLocally.clear();
     this.options.publish?.(local);
+  }
+
+  /** The local connection that owns every one of these client ids, if there is one. */
+  private soleLocalOwner(ids: readonly number[]): Connection | null {
+    let sole: Connection | null = null;
+    for (const id of ids) {
+      const owner = this.owners.get(id);
+      if (owner === undefined || typeof owner === 'string' || (sole !== null && owner !== sole)) return null;
+      sole = owner;
+    }
+    return sole;
   }
 
   destroy(): void {
@@ -177,10 +212,7 @@ export class AwarenessRelay {
     this.changed.add(id);
     if (connection) {
       if (this.options.publish) this.changedLocally.add(id);
-      if (!this.owners.has(id)) {
-        this.owners.set(id, connection);
-        connection.awarenessClients.add(id);
-      }
+      if (!this.owners.has(id)) this.own(id, connection);
     } else if (instance !== null && this.owners.get(id) !== instance) {
       // The client now speaks through that instance (it moved there): it owns the id from now on.
       this.disown(id);
@@ -188,10 +220,22 @@ export class AwarenessRelay {
     }
   }
 
+  private own(id: number, connection: Connection): void {
+    this.owners.set(id, connection);
+    connection.awarenessClients.add(id);
+    if (this.selfIds.get(connection) === id) this.selfOwned.add(id);
+  }
+
+  /** Whether `connection` claims `id` as its own while its owner only forwarded it. */
+  private isOwnClaim(connection: Connection, id: number): boolean {
+    return this.selfIds.get(connection) === id && !this.selfOwned.has(id);
+  }
+
   private disown(id: number): void {
     const previous = this.owners.get(id);
     if (previous !== undefined && typeof previous !== 'string') previous.awarenessClients.delete(id);
     this.owners.delete(id);
+    this.selfOwned.delete(id);
   }
 
   private schedule(): void {

@@ -3,7 +3,6 @@
  * origin), and the client's side of access tokens.
  */
 import type { Browser, Page } from 'playwright-core';
-import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -141,6 +140,8 @@ describe('access tokens (client side)', () => {
 
   test('a 401 from the API shows a field to paste a token, and the list loads with it', async () => {
     const { page } = await user('Erin');
+    const created = await fetch(`${server.httpUrl}/api/documents`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title: 'Listed once the token is in' }) });
+    expect(created.status).toBe(201);
     await page.route('**/api/documents?*', (route) => {
       if (route.request().headers().authorization === 'Bearer good-token') return route.continue();
       return route.fulfill({ status: 401, contentType: 'application/json', body: JSON.stringify({ error: 'a valid access token is required' }) });
@@ -184,9 +185,9 @@ describe('access tokens (client side)', () => {
 
 // Against the real server with tokens required (AUTH_SECRET): the server refuses the WebSocket
 // handshake with HTTP 401, which a browser only sees as a failed connection; the editor finds out
-// from the API and asks for a token. Runs once the server's token module is built.
+// from the API and asks for a token.
 const TOKENS_MODULE = path.resolve('dist/server/auth/tokens.js');
-describe.skipIf(!fs.existsSync(TOKENS_MODULE))('access tokens (server requiring them)', () => {
+describe('access tokens (server requiring them)', () => {
   test('without a token the list and the editor ask for one; with it, everything works', async () => {
     const secret = 'e2e-secret-'.padEnd(48, 'x');
     const authServer = await startServer({ env: { STATIC_DIR, AUTH_SECRET: secret } });
@@ -213,5 +214,34 @@ describe.skipIf(!fs.existsSync(TOKENS_MODULE))('access tokens (server requiring 
     await editorContent(page, '#editor-b').getByText('Only for token holders.').waitFor({ timeout: T });
     await waitForSaved(page, '#editor-a');
     expect(errors).toEqual([]);
+  });
+
+  test('a read-only token shows the document and others’ edits but cannot change it', async () => {
+    const secret = 'e2e-secret-'.padEnd(48, 'y');
+    const authServer = await startServer({ env: { STATIC_DIR, AUTH_SECRET: secret } });
+    onTestFinished(() => authServer.kill().then(() => undefined));
+    const { mintToken } = (await import(pathToFileURL(TOKENS_MODULE).href)) as {
+      mintToken(secret: string, options: { subject: string; documents: string[]; canWrite: boolean; expiresInSeconds: number }): Promise<string>;
+    };
+    const writeToken = await mintToken(secret, { subject: 'ada', documents: ['minutes'], canWrite: true, expiresInSeconds: 3600 });
+    const readToken = await mintToken(secret, { subject: 'guest', documents: ['minutes'], canWrite: false, expiresInSeconds: 3600 });
+    const writer = await user('Ada');
+    const reader = await user('Guest');
+    await writer.page.goto(`${authServer.httpUrl}/d/minutes?token=${encodeURIComponent(writeToken)}`);
+    await typeInto(writer.page, 'body', 'Decisions of the day.');
+    await waitForSaved(writer.page);
+
+    await reader.page.goto(`${authServer.httpUrl}/d/minutes?token=${encodeURIComponent(readToken)}`);
+    await statusText(reader.page).filter({ hasText: 'Read-only' }).waitFor({ timeout: T });
+    await editorContent(reader.page).getByText('Decisions of the day.').waitFor({ timeout: T });
+    expect(await editorContent(reader.page).getAttribute('contenteditable')).toBe('false');
+    await editorContent(reader.page).click();
+    await reader.page.keyboard.type('vandalism');
+    await typeInto(writer.page, 'body', ' More later.');
+    await editorContent(reader.page).getByText('More later.').waitFor({ timeout: T });
+    expect(await editorContent(reader.page).innerText()).not.toContain('vandalism');
+    expect(await editorContent(writer.page).innerText()).not.toContain('vandalism');
+    await screenshot(reader.page, 'read-only');
+    expect([...writer.errors, ...reader.errors]).toEqual([]);
   });
 });
