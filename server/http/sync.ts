@@ -1,12 +1,13 @@
 import { upgradeWebSocket, type HttpBindings } from '@hono/node-server';
 import { Hono } from 'hono';
-import type { WebSocket, WebSocketServer } from 'ws';
+import type { RawData, WebSocket, WebSocketServer } from 'ws';
 import { SYNC_SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX } from '../../shared/auth.js';
 import { CloseCode, documentNameProblem } from '../../shared/protocol.js';
 import { AuthError, requireDocument, type Access, type Authenticator } from '../auth/authenticator.js';
 import { clientAddress, type ConnectionLimiter } from '../limits/connection-limiter.js';
 import { acceptConnection, type AcceptOptions, type ConnectionHandle } from '../sync/accept.js';
 import { refuse } from './auth.js';
+import { createFrameSender } from './ws-frames.js';
 
 export interface SyncRouteOptions extends AcceptOptions {
   pingIntervalMs: number;
@@ -30,6 +31,13 @@ export function selectSubprotocol(offered: Set<string>): string | false {
     first ||= protocol;
   }
   return first;
+}
+
+/** A binary message from `ws` (a Buffer with the default binaryType) as bytes, without copying. */
+function binaryMessage(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
 /** Close reasons are limited to 123 bytes by the WebSocket protocol. */
@@ -90,6 +98,7 @@ export interface SyncVariables {
  */
 export function createSyncRoutes(prefix: string, options: SyncRouteOptions) {
   const app = new Hono<{ Variables: SyncVariables }>();
+  const frameSender = createFrameSender();
   // Everything that can be decided before the upgrade is answered with an HTTP status there:
   // origin (403), token (401), document not granted (403), connection limits (429/503).
   app.get('/*', async (c, next) => {
@@ -143,10 +152,11 @@ export function createSyncRoutes(prefix: string, options: SyncRouteOptions) {
             if (handle) handle.connection.close(code, reason);
             else raw.close(code, reason);
           });
-          handle = acceptConnection(
+          const send = frameSender(raw);
+          const accepted = acceptConnection(
             parsed.name,
             {
-              send: (frame) => raw.send(frame),
+              send,
               close: (code, reason) => raw.close(code, closeReason(reason)),
               get bufferedAmount() {
                 return raw.bufferedAmount;
@@ -155,14 +165,17 @@ export function createSyncRoutes(prefix: string, options: SyncRouteOptions) {
             access,
             options,
           );
-        },
-        onMessage(event) {
-          if (!handle) return;
-          if (typeof event.data === 'string') {
-            handle.connection.close(CloseCode.BadRequest, 'text frames are not part of the protocol');
-            return;
-          }
-          handle.receive(new Uint8Array(event.data as ArrayBuffer));
+          handle = accepted;
+          // Messages are taken from the ws socket itself: Hono's onMessage would wrap each one in a
+          // MessageEvent and copy it. onOpen runs synchronously after Hono starts listening, so no
+          // message can have been buffered by Hono before this listener exists.
+          raw.on('message', (data, isBinary) => {
+            if (!isBinary) {
+              accepted.connection.close(CloseCode.BadRequest, 'text frames are not part of the protocol');
+              return;
+            }
+            accepted.receive(binaryMessage(data));
+          });
         },
         onClose() {
           untrack();

@@ -23,6 +23,8 @@ export class Connection {
   readonly awarenessClients = new Set<number>();
   /** Whether it asked for SavedState frames (our editor does; stock clients don't). */
   wantsSavedState = false;
+  /** performance.now() of the last frame sent; rooms skip pure echoes to a connection that hears from us anyway. */
+  lastSentAt = 0;
   private isClosed = false;
 
   constructor(
@@ -42,6 +44,7 @@ export class Connection {
       this.close(CloseCode.TryAgainLater, 'slow consumer: too many unsent bytes');
       return;
     }
+    this.lastSentAt = performance.now();
     this.socket.send(frame);
   }
 

@@ -7,7 +7,16 @@ export interface PipelineHooks {
   committed(update: Uint8Array, seq: number, origins: ReadonlySet<unknown>): void;
   /** A commit failed; the batch is kept and retried after `retryInMs`. */
   failed(error: unknown, retryInMs: number): void;
+  /**
+   * Paces commits to at most one per this many ms on average (default 0: each starts as soon as the
+   * previous one is done); short bursts of up to PACING_BURST commits pass unpaced. Updates arriving
+   * while a commit waits join its batch.
+   */
+  minSpacingMs?(): number;
 }
+
+/** Commits that may follow each other without waiting when pacing is on (see minSpacingMs). */
+const PACING_BURST = 5;
 
 const MAX_RETRY_MS = 5_000;
 
@@ -41,6 +50,10 @@ export class UpdatePipeline {
   private pushedCount = 0;
   private committedCount = 0;
   private stopped = false;
+  /** Token bucket of the pacing: commits that may start now, refilled one per minSpacingMs. */
+  private pacingTokens = PACING_BURST;
+  private pacingRefilledAt = 0;
+  private spacingTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly hooks: PipelineHooks) {}
 
@@ -72,26 +85,54 @@ export class UpdatePipeline {
     return new Promise((resolve) => this.watermarkWaiters.push({ target, resolve }));
   }
 
-  /** Stops retry timers; pending updates stay uncommitted (used when storage is gone for good). */
+  /** Stops retry and spacing timers; pending updates stay uncommitted (used when storage is gone for good). */
   stop(): void {
     this.stopped = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
+    if (this.spacingTimer) clearTimeout(this.spacingTimer);
+    this.spacingTimer = null;
   }
 
   private schedule(): void {
     if (this.scheduled || this.running || this.retryTimer || this.stopped) return;
     this.scheduled = true;
-    // setImmediate runs after this poll phase: every frame that arrived together lands in one commit.
-    setImmediate(() => {
+    const start = () => {
       this.scheduled = false;
+      this.spacingTimer = null;
       void this.run();
-    });
+    };
+    const wait = this.pacingWait();
+    // setImmediate runs after this poll phase: every frame that arrived together lands in one commit.
+    if (wait < 1) setImmediate(start);
+    else this.spacingTimer = setTimeout(start, wait);
+  }
+
+  /** Milliseconds until the pacing allows the next commit (0 without pacing). */
+  private pacingWait(): number {
+    const spacing = this.hooks.minSpacingMs?.() ?? 0;
+    if (spacing <= 0) return 0;
+    this.refillPacing(spacing);
+    return this.pacingTokens >= 1 ? 0 : (1 - this.pacingTokens) * spacing;
+  }
+
+  private takePacingToken(): void {
+    const spacing = this.hooks.minSpacingMs?.() ?? 0;
+    if (spacing <= 0) return;
+    this.refillPacing(spacing);
+    this.pacingTokens = Math.max(0, this.pacingTokens - 1);
+  }
+
+  private refillPacing(spacing: number): void {
+    const now = performance.now();
+    this.pacingTokens = Math.min(PACING_BURST, this.pacingTokens + (now - this.pacingRefilledAt) / spacing);
+    this.pacingRefilledAt = now;
   }
 
   private async run(): Promise<void> {
     if (this.running || this.pending.length === 0) return;
     this.running = true;
+    this.takePacingToken();
     const batch = this.pending;
     const origins = this.pendingOrigins;
     const batchEnd = this.pushedCount;

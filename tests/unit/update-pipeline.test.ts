@@ -15,6 +15,34 @@ function textOf(update: Uint8Array): string {
 }
 
 describe('UpdatePipeline', () => {
+  it('when paced, gathers the updates of several ticks into the next commit once the burst is used up', async () => {
+    const commits: number[] = [];
+    let seq = 0;
+    const pipeline = new UpdatePipeline({
+      async commit(update) {
+        commits.push(textOf(update).length);
+        return ++seq;
+      },
+      committed() {},
+      failed() {},
+      minSpacingMs: () => 60_000,
+    });
+    // A short burst passes unpaced...
+    for (let i = 0; i < 5; i++) {
+      pipeline.push(updateInserting('a'), 'alice');
+      await pipeline.whenCommitted();
+    }
+    expect(commits).toEqual([1, 1, 1, 1, 1]);
+    // ...then the next commit may not start for a minute: what arrives in separate ticks meanwhile waits.
+    pipeline.push(updateInserting('b'), 'bob');
+    await new Promise((resolve) => setImmediate(resolve));
+    pipeline.push(updateInserting('c'), 'carol');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(commits).toHaveLength(5);
+    expect(pipeline.idle).toBe(false);
+    pipeline.stop();
+  });
+
   it('merges the updates of one tick into one commit and releases them only after it', async () => {
     const events: string[] = [];
     let seq = 0;
