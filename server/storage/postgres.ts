@@ -88,10 +88,24 @@ function query(name: keyof typeof Q, values: unknown[]): pg.QueryConfig {
   return { name, text: Q[name], values };
 }
 
-async function migrate(pool: pg.Pool): Promise<void> {
+/** Runs `fn` in a transaction on one pooled connection: committed if it returns, rolled back if it throws. */
+async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+async function migrate(pool: pg.Pool): Promise<void> {
+  await inTransaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
     await client.query('CREATE TABLE IF NOT EXISTS collab_schema (version INTEGER NOT NULL)');
     const { rows } = await client.query<{ version: number }>('SELECT version FROM collab_schema');
@@ -102,13 +116,7 @@ async function migrate(pool: pg.Pool): Promise<void> {
     }
     for (; version < MIGRATIONS.length; version++) await client.query(MIGRATIONS[version]!);
     await client.query('UPDATE collab_schema SET version = $1', [version]);
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -163,26 +171,15 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     },
     readSince,
     async compact(name, snapshot, uptoSeq) {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
+      await inTransaction(pool, async (client) => {
         // The row lock makes concurrent compactions (and appends) of the document wait for this one;
         // whoever comes second sees the newer snapshot_seq and does nothing.
         const { rows } = await client.query<{ snapshot_seq: string }>(query('lockDocument', [name]));
         const current = rows[0] ? Number(rows[0].snapshot_seq) : null;
-        if (current === null || current >= uptoSeq) {
-          await client.query('ROLLBACK');
-          return;
-        }
+        if (current === null || current >= uptoSeq) return;
         await client.query(query('writeSnapshot', [name, asBuffer(snapshot), uptoSeq]));
         await client.query(query('deleteUpto', [name, uptoSeq]));
-        await client.query('COMMIT');
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw error;
-      } finally {
-        client.release();
-      }
+      });
     },
     async logLength(name) {
       const { rows } = await pool.query<{ n: number }>(query('logLength', [name]));
