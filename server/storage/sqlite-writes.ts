@@ -1,6 +1,3 @@
-import fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 
 /** Every write the SQLite store makes; they all go through one queue, in order. */
@@ -62,73 +59,30 @@ interface Queued {
   reject(error: unknown): void;
 }
 
-const WRITER = new URL('./sqlite-writer.js', import.meta.url);
-
 /**
  * Group commit: writes requested in the same event-loop turn (appends of any number of documents,
- * compactions, titles) share one transaction, and while one commit is in flight the next batch
- * gathers. For a database file the commits run on a worker thread, so the event loop neither waits
- * for an fsync nor for the write lock; a write still resolves only once its transaction is durable.
+ * compactions, titles) share one transaction and one fsync. The transaction runs on the event loop:
+ * an fsync here takes a fraction of a millisecond, less than handing each batch to a thread and back
+ * costs, and while it runs incoming frames gather in the socket buffers for the next batch.
  */
-export function createWriteQueue(db: Database.Database, file: string, synchronous: 'full' | 'normal'): WriteQueue {
-  const useWorker = file !== ':memory:' && fs.existsSync(fileURLToPath(WRITER));
-  const inThread = useWorker ? null : createBatchWriter(db);
+export function createWriteQueue(db: Database.Database): WriteQueue {
+  const writeBatch = createBatchWriter(db);
   let queue: Queued[] = [];
-  let inFlight: Queued[] | null = null;
   let scheduled = false;
   let closed = false;
-  let worker: Worker | null = null;
-  let idle: Array<() => void> = [];
 
-  const settle = (batch: Queued[], results: WriteResult[] | null, error: unknown) => {
-    batch.forEach((item, i) => (results ? item.resolve(results[i]!) : item.reject(error)));
-  };
-  const afterBatch = () => {
-    inFlight = null;
-    if (queue.length > 0) pump();
-    else {
-      for (const resolve of idle) resolve();
-      idle = [];
-    }
-  };
-  const startWorker = (): Worker => {
-    const created = new Worker(WRITER, { workerData: { file, synchronous } });
-    created.unref();
-    created.on('message', (reply: { results?: WriteResult[]; error?: string }) => {
-      const batch = inFlight ?? [];
-      settle(batch, reply.results ?? null, new Error(reply.error ?? 'write failed'));
-      afterBatch();
-    });
-    const fail = (error: unknown) => {
-      if (worker !== created) return;
-      worker = null;
-      settle(inFlight ?? [], null, error);
-      afterBatch();
-    };
-    created.on('error', fail);
-    created.on('exit', (code) => fail(new Error(`SQLite writer thread exited with ${code}`)));
-    return created;
-  };
-  const pump = () => {
+  const commit = () => {
     scheduled = false;
-    if (inFlight || queue.length === 0) return;
     const batch = queue;
     queue = [];
-    inFlight = batch;
-    if (inThread) {
-      let results: WriteResult[] | null = null;
-      let failure: unknown = null;
-      try {
-        results = inThread(batch.map((item) => item.write));
-      } catch (error) {
-        failure = error;
-      }
-      settle(batch, results, failure);
-      afterBatch();
+    let results: WriteResult[];
+    try {
+      results = writeBatch(batch.map((item) => item.write));
+    } catch (error) {
+      for (const item of batch) item.reject(error);
       return;
     }
-    worker ??= startWorker();
-    worker.postMessage(batch.map((item) => item.write));
+    batch.forEach((item, i) => item.resolve(results[i]!));
   };
 
   return {
@@ -136,18 +90,15 @@ export function createWriteQueue(db: Database.Database, file: string, synchronou
       return new Promise<WriteResult>((resolve, reject) => {
         if (closed) return reject(new Error('storage is closed'));
         queue.push({ write, resolve, reject });
-        if (!scheduled && !inFlight) {
+        if (!scheduled) {
           scheduled = true;
-          setImmediate(pump);
+          setImmediate(commit);
         }
       });
     },
     async close() {
       closed = true;
-      if (inFlight || queue.length > 0) await new Promise<void>((resolve) => idle.push(resolve));
-      const stopping = worker;
-      worker = null;
-      await stopping?.terminate();
+      if (scheduled) commit();
     },
   };
 }

@@ -46,8 +46,8 @@ const toInfo = (row: DocumentRow): DocumentInfo => ({
 const asBytes = (buffer: Buffer): Uint8Array => new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 
 /**
- * The embedded default backend. Writes are group-committed on a worker thread (sqlite-writes.ts),
- * so the event loop never waits for an fsync or the write lock; reads use this thread's connection.
+ * The embedded default backend: an update log plus snapshots in one SQLite file (WAL mode). Writes
+ * are group-committed (sqlite-writes.ts); a write resolves once its transaction is durable.
  */
 export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
   if (options.file !== ':memory:') fs.mkdirSync(path.dirname(options.file), { recursive: true });
@@ -72,7 +72,7 @@ export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
     check: db.prepare('SELECT 1'),
   };
 
-  const writes = createWriteQueue(db, options.file, options.synchronous);
+  const writes = createWriteQueue(db);
 
   const readTx = db.transaction((name: string, afterSeq: number) => {
     const doc = statements.document.get(name);
