@@ -1,5 +1,7 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { Hono } from 'hono';
-import { WebSocketServer, type ServerOptions } from 'ws';
+import { WebSocketServer, type ServerOptions, type WebSocket } from 'ws';
 import { SYNC_PATH } from '../shared/protocol.js';
 import type { RedisRelay } from './cluster/redis-relay.js';
 import { Authenticator } from './auth/authenticator.js';
@@ -9,7 +11,7 @@ import { createDocumentRoutes } from './http/documents.js';
 import { createHealthRoutes } from './http/health.js';
 import { createMetricsRoutes } from './http/metrics.js';
 import { createStaticRoutes } from './http/static.js';
-import { createSyncRoutes, selectSubprotocol, startHeartbeat } from './http/sync.js';
+import { createSyncEndpoint, selectSubprotocol } from './http/sync.js';
 import { ConnectionLimiter } from './limits/connection-limiter.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
@@ -28,6 +30,10 @@ export interface AppDeps {
 export interface CollabApp {
   app: Hono;
   wss: WebSocketServer;
+  /** The HTTP server's `upgrade` listener (WebSocket handshakes do not go through `app`). */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Every open WebSocket. */
+  sockets(): Iterable<WebSocket>;
   registry: RoomRegistry;
   /** Tokens, origins, revocations; `auth.open` when AUTH_SECRET is unset. */
   auth: Authenticator;
@@ -35,7 +41,7 @@ export interface CollabApp {
   stop(): void;
 }
 
-/** Builds the HTTP app, the WebSocket server it upgrades into, and the room registry. */
+/** Builds the HTTP app, the WebSocket endpoint, and the room registry. */
 export function createApp({ config, store, metrics, logger, cluster }: AppDeps): CollabApp {
   const registry = new RoomRegistry({
     store,
@@ -64,13 +70,25 @@ export function createApp({ config, store, metrics, logger, cluster }: AppDeps):
   // socket) is cut off after 5 s rather than ws's default 30 s.
   const wssOptions: ServerOptions & { closeTimeout: number } = {
     noServer: true,
+    clientTracking: false,
     maxPayload: config.maxMessageBytes,
     perMessageDeflate: false,
     handleProtocols: selectSubprotocol,
     closeTimeout: 5_000,
   };
   const wss = new WebSocketServer(wssOptions);
-  const stopHeartbeat = startHeartbeat(wss, config.pingIntervalMs);
+  const sync = createSyncEndpoint(SYNC_PATH, {
+    wss,
+    pingIntervalMs: config.pingIntervalMs,
+    registry,
+    metrics: metrics.sync,
+    logger,
+    maxBufferedBytes: config.maxBufferedBytes,
+    auth,
+    limiter: new ConnectionLimiter({ maxConnections: config.maxConnections, maxConnectionsPerAddress: config.maxConnectionsPerAddress }),
+    trustProxy: config.trustProxy,
+    rateLimits: { messagesPerSecond: config.maxMessagesPerSecond, bytesPerSecond: config.maxBytesPerSecond, maxMessageBytes: config.maxMessageBytes },
+  });
 
   const app = new Hono();
   app.onError((error, c) => {
@@ -83,30 +101,19 @@ export function createApp({ config, store, metrics, logger, cluster }: AppDeps):
   app.use('/api/*', apiCors(auth), apiAuth(auth));
   app.route('/api/auth', createAuthRoutes(auth));
   app.route('/api/documents', createDocumentRoutes(store, registry));
-  app.route(
-    SYNC_PATH,
-    createSyncRoutes(SYNC_PATH, {
-      registry,
-      metrics: metrics.sync,
-      logger,
-      maxBufferedBytes: config.maxBufferedBytes,
-      pingIntervalMs: config.pingIntervalMs,
-      auth,
-      limiter: new ConnectionLimiter({ maxConnections: config.maxConnections, maxConnectionsPerAddress: config.maxConnectionsPerAddress }),
-      trustProxy: config.trustProxy,
-      rateLimits: { messagesPerSecond: config.maxMessagesPerSecond, bytesPerSecond: config.maxBytesPerSecond, maxMessageBytes: config.maxMessageBytes },
-    }),
-  );
+  app.route(SYNC_PATH, sync.routes);
   if (config.staticDir) app.route('/', createStaticRoutes(config.staticDir));
   app.notFound((c) => c.json({ error: `nothing at ${c.req.path}` }, 404));
 
   return {
     app,
     wss,
+    handleUpgrade: sync.handleUpgrade,
+    sockets: sync.sockets,
     registry,
     auth,
     stop: () => {
-      stopHeartbeat();
+      sync.stop();
       auth.stop();
     },
   };

@@ -42,14 +42,17 @@ const metrics = createMetrics();
 const cluster = config.redisUrl
   ? new (await import('./cluster/redis-relay.js')).RedisRelay({ url: config.redisUrl, logger, metrics: metrics.cluster })
   : null;
-const { app, wss, registry, stop } = createApp({ config, store, metrics, logger, cluster });
+const { app, wss, handleUpgrade, sockets, registry, stop } = createApp({ config, store, metrics, logger, cluster });
 
-const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host, websocket: { server: wss } }, (info: AddressInfo) => {
+const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info: AddressInfo) => {
   logger.info(
     { host: info.address, port: info.port, storage: store.kind, dataDir: store.kind === 'sqlite' ? config.dataDir : undefined, instance: cluster?.instanceId },
     'listening',
   );
 });
+// Handshakes go to the sync endpoint directly rather than through Hono (serve's `websocket`
+// option), so that no request object of Hono's lives as long as the socket.
+server.on('upgrade', handleUpgrade);
 server.on('error', (error) => {
   logger.fatal({ err: error }, 'cannot listen');
   process.exit(1);
@@ -61,11 +64,12 @@ async function shutdown(signal: string): Promise<void> {
   shuttingDown = true;
   logger.info({ signal }, 'shutting down');
   server.close();
+  wss.close(); // handshakes still arriving on open connections are refused with 503
   stop();
   // Commit what is pending first, then tell clients to reconnect (to us after restart, or elsewhere).
   await Promise.all(registry.rooms().map((room) => room.drain()));
   for (const room of registry.rooms()) room.closeConnections(CloseCode.ServiceRestart, 'server restarting');
-  for (const ws of wss.clients) ws.close(CloseCode.ServiceRestart, 'server restarting');
+  for (const ws of sockets()) ws.close(CloseCode.ServiceRestart, 'server restarting');
   await registry.closeAll();
   await cluster?.close();
   await store.close();

@@ -1,5 +1,4 @@
-import type { Context } from 'hono';
-import { getCookie } from 'hono/cookie';
+import { parse as parseCookies } from 'hono/utils/cookie';
 import { TOKEN_COOKIE, TOKEN_QUERY_PARAM, TOKEN_SUBPROTOCOL_PREFIX } from '../../shared/auth.js';
 import { originPolicy, originProblem, type OriginPolicy } from './origin.js';
 import { grants } from './patterns.js';
@@ -19,24 +18,50 @@ export interface AuthOptions {
 
 export type TokenSource = 'authorization' | 'subprotocol' | 'query' | 'cookie';
 
+/**
+ * What the auth checks read from an HTTP request, whatever parsed it: Node's IncomingMessage
+ * (the WebSocket upgrade) fits as it is, and the Hono routes adapt their Context to it.
+ */
+export interface RequestHead {
+  /** The request target: a path with its query (`/sync/doc?token=...`) or an absolute URL. */
+  url: string;
+  /** Headers by lower-case name, as Node's IncomingMessage has them. */
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+}
+
+/** A header's value (the first one if repeated). */
+export function headerValue(request: RequestHead, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** A query parameter of the request target, percent-decoded. */
+export function queryValue(url: string, name: string): string | undefined {
+  const start = url.indexOf('?');
+  if (start === -1) return undefined;
+  const end = url.indexOf('#', start);
+  return new URLSearchParams(url.slice(start + 1, end === -1 ? undefined : end)).get(name) ?? undefined;
+}
+
 /** Where a request's token came from (first match wins, in this order). */
-export function tokenFromRequest(c: Context, sources: readonly TokenSource[]): { token: string; source: TokenSource } | null {
+export function tokenFromRequest(request: RequestHead, sources: readonly TokenSource[]): { token: string; source: TokenSource } | null {
   for (const source of sources) {
     let token: string | undefined;
     if (source === 'authorization') {
-      const header = c.req.header('authorization');
+      const header = headerValue(request, 'authorization');
       if (header !== undefined) {
         const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
         if (!match) throw new AuthError(401, 'Authorization header must be "Bearer <token>"');
         token = match[1];
       }
     } else if (source === 'subprotocol') {
-      const offered = (c.req.header('sec-websocket-protocol') ?? '').split(',').map((entry) => entry.trim());
+      const offered = (headerValue(request, 'sec-websocket-protocol') ?? '').split(',').map((entry) => entry.trim());
       token = offered.find((entry) => entry.startsWith(TOKEN_SUBPROTOCOL_PREFIX))?.slice(TOKEN_SUBPROTOCOL_PREFIX.length);
     } else if (source === 'query') {
-      token = c.req.query(TOKEN_QUERY_PARAM);
+      token = queryValue(request.url, TOKEN_QUERY_PARAM);
     } else {
-      token = getCookie(c, TOKEN_COOKIE);
+      const cookies = headerValue(request, 'cookie');
+      token = cookies === undefined ? undefined : parseCookies(cookies, TOKEN_COOKIE)[TOKEN_COOKIE];
     }
     if (token !== undefined && token !== '') return { token, source };
   }
@@ -82,14 +107,14 @@ export class Authenticator {
   }
 
   /** Authenticates the token a request carries in any of `sources`. */
-  async authenticateRequest(c: Context, sources: readonly TokenSource[]): Promise<Access> {
+  async authenticateRequest(request: RequestHead, sources: readonly TokenSource[]): Promise<Access> {
     if (this.open) return OPEN_ACCESS;
-    return this.authenticate(tokenFromRequest(c, sources)?.token ?? null);
+    return this.authenticate(tokenFromRequest(request, sources)?.token ?? null);
   }
 
   /** Throws AuthError(403) unless the request's Origin is allowed. */
-  checkOrigin(c: Context): void {
-    const problem = originProblem(c.req.header('origin'), c.req.header('host'), this.origins);
+  checkOrigin(request: RequestHead): void {
+    const problem = originProblem(headerValue(request, 'origin'), headerValue(request, 'host'), this.origins);
     if (problem) throw new AuthError(403, problem);
   }
 

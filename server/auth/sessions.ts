@@ -10,6 +10,9 @@ interface Session {
   timer: NodeJS.Timeout | null;
 }
 
+/** What `track` returns for a connection it does not watch: one function for all of them. */
+const untracked = (): void => {};
+
 /** setTimeout fires at once for delays beyond this. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -34,7 +37,7 @@ export class SessionTracker {
    * connection is gone.
    */
   track(access: Access, end: (code: number, reason: string) => void): () => void {
-    if (!access.authenticated) return () => {};
+    if (!access.authenticated) return untracked;
     const session: Session = { access, end, timer: null };
     this.sessions.add(session);
     this.arm(session);

@@ -1,22 +1,35 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
-import { AuthError, type Access, type Authenticator } from '../auth/authenticator.js';
+import { AuthError, type Access, type Authenticator, type RequestHead } from '../auth/authenticator.js';
 import { originProblem } from '../auth/origin.js';
 
 export interface AuthVariables {
   access: Access;
 }
 
+export type RefusalStatus = 401 | 403 | 429 | 503;
+
 /**
- * A JSON refusal (`{ "error": reason }`). The reason also goes in an `X-Refusal-Reason` header
- * (and 401s in `WWW-Authenticate`): a refused WebSocket upgrade carries headers but no body.
+ * Headers that say why a request was refused: `X-Refusal-Reason` (and `WWW-Authenticate` for a
+ * 401). WebSocket clients report a refused upgrade's status and headers, rarely its body.
  */
-export function refuse(c: Context, status: 401 | 403 | 429 | 503, reason: string): Response {
+export function refusalHeaders(status: number, reason: string): Record<string, string> {
   const printable = reason.replace(/[^\x20-\x7e]/g, '?');
-  c.header('X-Refusal-Reason', printable);
-  if (status === 401) c.header('WWW-Authenticate', `Bearer error="invalid_token", error_description="${printable.replace(/["\\]/g, '')}"`);
+  const headers: Record<string, string> = { 'X-Refusal-Reason': printable };
+  if (status === 401) headers['WWW-Authenticate'] = `Bearer error="invalid_token", error_description="${printable.replace(/["\\]/g, '')}"`;
+  return headers;
+}
+
+/** A JSON refusal (`{ "error": reason }`) with the refusal headers. */
+export function refuse(c: Context, status: RefusalStatus, reason: string): Response {
+  for (const [name, value] of Object.entries(refusalHeaders(status, reason))) c.header(name, value);
   return c.json({ error: reason }, status);
+}
+
+/** What the auth checks need of a Hono request. */
+export function requestHead(c: Context): RequestHead {
+  return { url: c.req.url, headers: c.req.header() };
 }
 
 /**
@@ -41,8 +54,9 @@ export function apiCors(auth: Authenticator): MiddlewareHandler {
 export function apiAuth(auth: Authenticator): MiddlewareHandler<{ Variables: AuthVariables }> {
   return async (c, next) => {
     try {
-      auth.checkOrigin(c);
-      c.set('access', await auth.authenticateRequest(c, ['authorization', 'cookie']));
+      const request = requestHead(c);
+      auth.checkOrigin(request);
+      c.set('access', await auth.authenticateRequest(request, ['authorization', 'cookie']));
     } catch (error) {
       if (error instanceof AuthError) return refuse(c, error.status, error.message);
       throw error;

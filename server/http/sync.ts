@@ -1,15 +1,20 @@
-import { upgradeWebSocket, type HttpBindings } from '@hono/node-server';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { Hono } from 'hono';
 import type { RawData, WebSocket, WebSocketServer } from 'ws';
 import { SYNC_SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX } from '../../shared/auth.js';
 import { CloseCode, documentNameProblem } from '../../shared/protocol.js';
-import { AuthError, requireDocument, type Access, type Authenticator } from '../auth/authenticator.js';
-import { clientAddress, type ConnectionLimiter } from '../limits/connection-limiter.js';
+import { AuthError, headerValue, requireDocument, type Access, type Authenticator, type RequestHead, type TokenSource } from '../auth/authenticator.js';
+import { clientAddress, type ConnectionLimiter, type Slot } from '../limits/connection-limiter.js';
+import { startHeartbeat } from '../limits/heartbeat.js';
 import { acceptConnection, type AcceptOptions, type ConnectionHandle } from '../sync/accept.js';
-import { refuse } from './auth.js';
+import type { SyncSocket } from '../sync/connection.js';
+import { refusalHeaders } from './auth.js';
 import { createFrameSender } from './ws-frames.js';
 
-export interface SyncRouteOptions extends AcceptOptions {
+export interface SyncEndpointOptions extends AcceptOptions {
+  /** The WebSocketServer (`noServer`, `clientTracking: false`) that completes the handshakes. */
+  wss: WebSocketServer;
   pingIntervalMs: number;
   auth: Authenticator;
   /** Connections in total and per client address. */
@@ -17,6 +22,21 @@ export interface SyncRouteOptions extends AcceptOptions {
   /** Client address from X-Forwarded-For (behind a reverse proxy). */
   trustProxy: boolean;
 }
+
+/** The y-websocket endpoint: a Node `upgrade` listener, and Hono routes for plain HTTP requests. */
+export interface SyncEndpoint {
+  /** Answers plain HTTP requests under the prefix with 426; mount it at the prefix. */
+  routes: Hono;
+  /** The HTTP server's `upgrade` listener; this is the server's only WebSocket endpoint. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Every open socket of the endpoint. */
+  sockets(): IterableIterator<WebSocket>;
+  /** Stops the heartbeat. */
+  stop(): void;
+}
+
+const TOKEN_SOURCES: readonly TokenSource[] = ['authorization', 'subprotocol', 'query', 'cookie'];
+const NOT_A_WEBSOCKET = 'this endpoint speaks the y-websocket protocol; open it with a WebSocket';
 
 /**
  * `handleProtocols` of the WebSocketServer: a browser that offered subprotocols fails the
@@ -46,6 +66,16 @@ function closeReason(reason: string): string {
   return bytes.length <= 123 ? reason : new TextDecoder().decode(bytes.slice(0, 120)).replace(/\uFFFD$/, '') + '...';
 }
 
+/** The path of a request target (`/path?query` or an absolute URL), or null if it is none. */
+export function targetPathname(target: string): string | null {
+  try {
+    // Prefixing the origin keeps `//x/y` a path instead of a host.
+    return new URL(target.startsWith('/') ? `http://localhost${target}` : target).pathname;
+  } catch {
+    return null;
+  }
+}
+
 /** Takes the document name from `/sync/<name>` (percent-decoded) or says what is wrong with it. */
 export function documentNameFromPath(pathname: string, prefix: string): { name: string } | { problem: string } {
   const raw = pathname.startsWith(prefix + '/') ? pathname.slice(prefix.length + 1) : '';
@@ -59,134 +89,174 @@ export function documentNameFromPath(pathname: string, prefix: string): { name: 
   return problem ? { problem } : { name };
 }
 
-/**
- * Pings every socket at an interval and terminates those that did not answer the previous ping:
- * half-open connections would otherwise hold their room and memory forever.
- */
-export function startHeartbeat(wss: WebSocketServer, intervalMs: number): () => void {
-  const alive = new WeakMap<WebSocket, boolean>();
-  const onConnection = (ws: WebSocket) => {
-    alive.set(ws, true);
-    ws.on('pong', () => alive.set(ws, true));
-    ws.on('message', () => alive.set(ws, true));
-  };
-  wss.on('connection', onConnection);
-  const timer = setInterval(() => {
-    for (const ws of wss.clients) {
-      if (alive.get(ws) === false) {
-        ws.terminate();
-        continue;
-      }
-      alive.set(ws, false);
-      ws.ping();
-    }
-  }, intervalMs);
-  timer.unref();
-  return () => {
-    clearInterval(timer);
-    wss.off('connection', onConnection);
-  };
-}
-
-export interface SyncVariables {
-  access: Access;
-}
+type DocumentTarget = ReturnType<typeof documentNameFromPath>;
 
 /**
- * `GET /sync/<document>`: the y-websocket endpoint. Requests are answered by upgrading; problems
- * found after that (a bad name) close the socket with a 44xx code and a reason a browser can read.
+ * What an upgrade request asks for: its document (a bad name is told after the upgrade, where a
+ * browser can read the reason), or the HTTP answer it gets before its credentials are looked at.
  */
-export function createSyncRoutes(prefix: string, options: SyncRouteOptions) {
-  const app = new Hono<{ Variables: SyncVariables }>();
+export function upgradeTarget(
+  method: string | undefined,
+  target: string,
+  upgrade: string | undefined,
+  prefix: string,
+): { document: DocumentTarget } | { status: 404 | 426; message: string } {
+  const pathname = targetPathname(target);
+  if (method !== 'GET' || pathname === null || (pathname !== prefix && !pathname.startsWith(prefix + '/'))) {
+    return { status: 404, message: `nothing at ${pathname ?? target}` };
+  }
+  if (upgrade?.toLowerCase() !== 'websocket') return { status: 426, message: NOT_A_WEBSOCKET };
+  return { document: documentNameFromPath(pathname, prefix) };
+}
+
+/** Checks the Origin, the token and (for a valid name) the document grant; throws AuthError. */
+async function authorize(auth: Authenticator, request: RequestHead, document: DocumentTarget): Promise<Access> {
+  auth.checkOrigin(request);
+  const access = await auth.authenticateRequest(request, TOKEN_SOURCES);
+  if ('name' in document) requireDocument(access, document.name);
+  return access;
+}
+
+/** The HTTP response, JSON `{ "error": message }`, that answers an upgrade request instead of a 101. */
+export function upgradeRefusal(status: number, message: string, headers: Record<string, string> = {}): string {
+  const body = JSON.stringify({ error: message });
+  const lines = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`, 'Connection: close', 'Content-Type: application/json', `Content-Length: ${Buffer.byteLength(body)}`];
+  for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
+  return `${lines.join('\r\n')}\r\n\r\n${body}`;
+}
+
+function refuseUpgrade(socket: Duplex, status: number, message: string, headers?: Record<string, string>): void {
+  if (socket.destroyed) return;
+  socket.once('finish', socket.destroy);
+  socket.end(upgradeRefusal(status, message, headers));
+}
+
+/**
+ * Shared by every socket, so that a connection costs no closures: a reset during the handshake
+ * must not crash the process, and `ws` follows every error with `close`, where cleanup happens.
+ */
+function ignoreError(): void {}
+
+function noop(): void {}
+
+/** What a room sees of one upgraded socket, plus what the endpoint keeps for it. */
+class WebSocketTransport implements SyncSocket {
+  /** Set as soon as the room accepted the socket; stays null for a socket closed at once. */
+  handle: ConnectionHandle | null = null;
+  /** Stops watching the token's expiry and revocation. */
+  untrack: () => void = noop;
+
+  constructor(
+    private readonly ws: WebSocket,
+    readonly send: (frame: Uint8Array) => void,
+    /** The connection limiter's place, freed when the socket closes. */
+    readonly slot: Slot,
+  ) {}
+
+  close(code: number, reason: string): void {
+    this.ws.close(code, closeReason(reason));
+  }
+
+  get bufferedAmount(): number {
+    return this.ws.bufferedAmount;
+  }
+}
+
+/**
+ * `GET /sync/<document>`: everything that can be decided before the upgrade is answered with an
+ * HTTP status there (origin 403, token 401, document not granted 403, connection limits 429/503);
+ * problems found after it (a bad name) close the socket with a 44xx code and a reason a browser
+ * can read. The handshake goes straight to `ws`, so no framework request object outlives it.
+ */
+export function createSyncEndpoint(prefix: string, options: SyncEndpointOptions): SyncEndpoint {
+  const { wss, auth, limiter, metrics } = options;
   const frameSender = createFrameSender();
-  // Everything that can be decided before the upgrade is answered with an HTTP status there:
-  // origin (403), token (401), document not granted (403), connection limits (429/503).
-  app.get('/*', async (c, next) => {
-    if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
-      return c.json({ error: 'this endpoint speaks the y-websocket protocol; open it with a WebSocket' }, 426);
+  // Also the registry of open sockets: ws's own (`clientTracking`) costs a closure per socket.
+  const transports = new Map<WebSocket, WebSocketTransport>();
+  const heartbeat = startHeartbeat(() => transports.keys(), options.pingIntervalMs);
+
+  // Listeners take their socket as `this`: one function serves every connection.
+  function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+    const handle = transports.get(this)?.handle;
+    if (!handle) return;
+    if (!isBinary) handle.connection.close(CloseCode.BadRequest, 'text frames are not part of the protocol');
+    else handle.receive(binaryMessage(data));
+  }
+  function onClose(this: WebSocket): void {
+    const transport = transports.get(this);
+    if (!transport) return;
+    transports.delete(this);
+    transport.slot.release();
+    transport.untrack();
+    transport.handle?.closed();
+  }
+
+  function open(ws: WebSocket, target: DocumentTarget, access: Access, slot: Slot): void {
+    const transport = new WebSocketTransport(ws, frameSender(ws), slot);
+    transports.set(ws, transport);
+    ws.on('error', ignoreError);
+    ws.on('close', onClose);
+    heartbeat.watch(ws);
+    if ('problem' in target) {
+      metrics.refused.inc({ reason: 'bad document name' });
+      ws.close(CloseCode.BadRequest, closeReason(target.problem));
+      return;
     }
-    const parsed = documentNameFromPath(new URL(c.req.url).pathname, prefix);
+    const handle = acceptConnection(target.name, transport, access, options);
+    transport.handle = handle;
+    ws.on('message', onMessage);
+    if (!access.authenticated) return;
+    // Ends the connection when its token expires or is revoked.
+    transport.untrack = auth.sessions.track(access, (code, reason) => {
+      metrics.refused.inc({ reason });
+      handle.connection.close(code, reason);
+    });
+  }
+
+  async function upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = request.url ?? '/';
+    const target = upgradeTarget(request.method, url, request.headers.upgrade, prefix);
+    if ('status' in target) return refuseUpgrade(socket, target.status, target.message);
+    const requestHead: RequestHead = { url, headers: request.headers };
+    let access: Access;
     try {
-      options.auth.checkOrigin(c);
-      const access = await options.auth.authenticateRequest(c, ['authorization', 'subprotocol', 'query', 'cookie']);
-      if ('name' in parsed) requireDocument(access, parsed.name);
-      c.set('access', access);
+      access = await authorize(auth, requestHead, target.document);
     } catch (error) {
       if (!(error instanceof AuthError)) throw error;
-      options.metrics.refused.inc({ reason: error.status === 401 ? 'unauthenticated' : 'forbidden' });
-      return refuse(c, error.status, error.message);
+      metrics.refused.inc({ reason: error.status === 401 ? 'unauthenticated' : 'forbidden' });
+      return refuseUpgrade(socket, error.status, error.message, refusalHeaders(error.status, error.message));
     }
-    const incoming = (c.env as Partial<HttpBindings> | undefined)?.incoming;
-    const address = clientAddress(incoming?.socket.remoteAddress, c.req.header('x-forwarded-for'), options.trustProxy);
-    const admission = options.limiter.admit(address);
+    // Gone while its token was checked: a slot taken now would never be released.
+    if (socket.destroyed) return;
+    const admission = limiter.admit(clientAddress(request.socket.remoteAddress, headerValue(requestHead, 'x-forwarded-for'), options.trustProxy));
     if (!admission.ok) {
-      options.metrics.refused.inc({ reason: admission.status === 429 ? 'connections per address' : 'connections' });
-      return refuse(c, admission.status, admission.reason);
+      metrics.refused.inc({ reason: admission.status === 429 ? 'connections per address' : 'connections' });
+      return refuseUpgrade(socket, admission.status, admission.reason, refusalHeaders(admission.status, admission.reason));
     }
-    // The TCP socket closes however the upgrade or the WebSocket ends: that frees the slot.
-    if (incoming) incoming.socket.once('close', admission.release);
-    try {
-      await next();
-    } finally {
-      if (!incoming) admission.release();
-    }
-  });
-  app.get(
-    '/*',
-    upgradeWebSocket((c) => {
-      const parsed = documentNameFromPath(new URL(c.req.url).pathname, prefix);
-      const access = c.get('access');
-      let handle: ConnectionHandle | null = null;
-      let untrack = () => {};
-      return {
-        onOpen(_event, ws) {
-          const raw = ws.raw as WebSocket;
-          if ('problem' in parsed) {
-            options.metrics.refused.inc({ reason: 'bad document name' });
-            raw.close(CloseCode.BadRequest, closeReason(parsed.problem));
-            return;
-          }
-          // Ends the connection when its token expires or is revoked.
-          untrack = options.auth.sessions.track(access, (code, reason) => {
-            options.metrics.refused.inc({ reason });
-            if (handle) handle.connection.close(code, reason);
-            else raw.close(code, reason);
-          });
-          const send = frameSender(raw);
-          const accepted = acceptConnection(
-            parsed.name,
-            {
-              send,
-              close: (code, reason) => raw.close(code, closeReason(reason)),
-              get bufferedAmount() {
-                return raw.bufferedAmount;
-              },
-            },
-            access,
-            options,
-          );
-          handle = accepted;
-          // Messages are taken from the ws socket itself: Hono's onMessage would wrap each one in a
-          // MessageEvent and copy it. onOpen runs synchronously after Hono starts listening, so no
-          // message can have been buffered by Hono before this listener exists.
-          raw.on('message', (data, isBinary) => {
-            if (!isBinary) {
-              accepted.connection.close(CloseCode.BadRequest, 'text frames are not part of the protocol');
-              return;
-            }
-            accepted.receive(binaryMessage(data));
-          });
-        },
-        onClose() {
-          untrack();
-          handle?.closed();
-        },
-        onError() {
-          untrack();
-          handle?.closed();
-        },
-      };
-    }),
-  );
-  return app;
+    let upgraded = false;
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      upgraded = true;
+      socket.off('error', ignoreError);
+      open(ws, target.document, access, admission);
+    });
+    // ws refused the handshake itself (a malformed one) or the client is gone: the slot goes with
+    // the TCP socket. An upgraded socket frees it on `close`, without a listener of its own here.
+    if (!upgraded) socket.once('close', () => admission.release());
+  }
+
+  const routes = new Hono();
+  routes.get('/*', (c) => c.json({ error: NOT_A_WEBSOCKET }, 426));
+
+  return {
+    routes,
+    handleUpgrade(request, socket, head) {
+      socket.on('error', ignoreError);
+      upgrade(request, socket, head).catch((error: unknown) => {
+        options.logger.error({ err: error }, 'WebSocket upgrade failed');
+        refuseUpgrade(socket, 500, 'internal server error');
+      });
+    },
+    sockets: () => transports.keys(),
+    stop: () => heartbeat.stop(),
+  };
 }

@@ -5,48 +5,75 @@ export interface ConnectionLimits {
   maxConnectionsPerAddress: number;
 }
 
-export type Admission = { ok: true; release(): void } | { ok: false; status: 429 | 503; reason: string };
+/** An admitted connection's place in the counts; `release()` gives it back (again is harmless). */
+export interface Slot {
+  readonly ok: true;
+  release(): void;
+}
+
+export type Admission = Slot | { ok: false; status: 429 | 503; reason: string };
+
+/** Open connections in total and per client address (the map never keeps zero entries). */
+class Counts {
+  total = 0;
+  readonly perAddress = new Map<string, number>();
+
+  add(address: string): void {
+    this.total++;
+    this.perAddress.set(address, (this.perAddress.get(address) ?? 0) + 1);
+  }
+
+  remove(address: string): void {
+    this.total--;
+    const left = (this.perAddress.get(address) ?? 1) - 1;
+    if (left <= 0) this.perAddress.delete(address);
+    else this.perAddress.set(address, left);
+  }
+}
+
+/** A class rather than a closure: it lives as long as its connection, so it is kept small. */
+class AdmittedSlot implements Slot {
+  readonly ok = true;
+  private released = false;
+
+  constructor(
+    private readonly counts: Counts,
+    private readonly address: string,
+  ) {}
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.counts.remove(this.address);
+  }
+}
 
 /** Counts open connections in total and per client address, and refuses those beyond the limits. */
 export class ConnectionLimiter {
-  private total = 0;
-  private readonly perAddress = new Map<string, number>();
+  private readonly counts = new Counts();
 
   constructor(private readonly limits: ConnectionLimits) {}
 
   get open(): number {
-    return this.total;
+    return this.counts.total;
   }
 
-  /** Number of addresses with open connections (the map never keeps zero entries). */
+  /** Number of addresses with open connections. */
   get addresses(): number {
-    return this.perAddress.size;
+    return this.counts.perAddress.size;
   }
 
-  /** Admits one more connection from `address`; the caller must call release() once it is gone. */
+  /** Admits one more connection from `address`; the caller must release the slot once it is gone. */
   admit(address: string): Admission {
     const { maxConnections, maxConnectionsPerAddress } = this.limits;
-    if (maxConnections > 0 && this.total >= maxConnections) {
+    if (maxConnections > 0 && this.counts.total >= maxConnections) {
       return { ok: false, status: 503, reason: `the server is at its limit of ${maxConnections} connections; try again later` };
     }
-    const fromAddress = this.perAddress.get(address) ?? 0;
-    if (maxConnectionsPerAddress > 0 && fromAddress >= maxConnectionsPerAddress) {
+    if (maxConnectionsPerAddress > 0 && (this.counts.perAddress.get(address) ?? 0) >= maxConnectionsPerAddress) {
       return { ok: false, status: 429, reason: `too many connections from your address (limit ${maxConnectionsPerAddress})` };
     }
-    this.total++;
-    this.perAddress.set(address, fromAddress + 1);
-    let released = false;
-    return {
-      ok: true,
-      release: () => {
-        if (released) return;
-        released = true;
-        this.total--;
-        const left = (this.perAddress.get(address) ?? 1) - 1;
-        if (left <= 0) this.perAddress.delete(address);
-        else this.perAddress.set(address, left);
-      },
-    };
+    this.counts.add(address);
+    return new AdmittedSlot(this.counts, address);
   }
 }
 

@@ -37,6 +37,9 @@ export interface RateLimits {
  */
 const BURST_SECONDS = 10;
 
+/** Shared by every connection when both limits are off, so that it costs them nothing. */
+const unlimited = (): null => null;
+
 /**
  * Per-connection frame limiter: returns a function that accounts one frame of `bytes` and says
  * why it is refused, or null. Bursts of ten seconds' worth are allowed; a single frame of the
@@ -46,7 +49,7 @@ export function createFrameLimiter(limits: RateLimits): (bytes: number) => strin
   const messages = limits.messagesPerSecond > 0 ? new TokenBucket(limits.messagesPerSecond, limits.messagesPerSecond * BURST_SECONDS) : null;
   const bytes =
     limits.bytesPerSecond > 0 ? new TokenBucket(limits.bytesPerSecond, Math.max(limits.bytesPerSecond * BURST_SECONDS, limits.maxMessageBytes)) : null;
-  if (!messages && !bytes) return () => null;
+  if (!messages && !bytes) return unlimited;
   return (size) => {
     const now = performance.now();
     if (messages && !messages.take(1, now)) return `rate limit: more than ${limits.messagesPerSecond} messages per second`;

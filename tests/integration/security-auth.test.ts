@@ -9,7 +9,7 @@ import { connectClient, synced, type TestClient } from '../helpers/clients.js';
 import { metric } from '../helpers/metrics.js';
 import { startServer, type ServerProcess } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
-import { SECRET, closed, frames, open, startSecureServer, token, upgrade } from './security-harness.js';
+import { HANDSHAKE, SECRET, closed, frames, open, rawRequest, startSecureServer, token, upgrade } from './security-harness.js';
 
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -44,6 +44,15 @@ describe('a server with AUTH_SECRET', () => {
       expect(result).toMatchObject({ status: 401, reason: 'a token is required' });
       expect((await api('/api/documents')).status).toBe(401);
       expect(await (await api('/api/auth/me')).json()).toEqual({ error: 'a token is required' });
+    });
+
+    it('answers a refused handshake with the reason in headers and a JSON body, and keeps the connection from lingering', async () => {
+      const answer = await rawRequest(server.port, '/sync/doc', { ...HANDSHAKE, Authorization: 'Basic abc' });
+      expect(answer.status).toBe(401);
+      expect(answer.headers['x-refusal-reason']).toBe('Authorization header must be "Bearer <token>"');
+      expect(answer.headers['www-authenticate']).toMatch(/^Bearer error="invalid_token"/);
+      expect(answer.headers.connection).toBe('close');
+      expect(JSON.parse(answer.body)).toEqual({ error: 'Authorization header must be "Bearer <token>"' });
     });
 
     it.each([

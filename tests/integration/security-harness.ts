@@ -1,4 +1,5 @@
 import * as encoding from 'lib0/encoding';
+import net from 'node:net';
 import WebSocket from 'ws';
 import { mintToken, type MintOptions } from '../../server/auth/tokens.js';
 import { startServer, type ServerProcess, type StartOptions } from '../helpers/server.js';
@@ -47,6 +48,47 @@ export function upgrade(url: string, options: RawOptions = {}): Promise<Upgrade>
     socket.once('error', (error) => reject(error));
   });
 }
+
+export interface RawResponse {
+  status: number;
+  /** Header values by lower-case name. */
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * Sends `GET <path>` with exactly `headers` over a plain TCP socket (no WebSocket client in the
+ * way, so handshakes can be malformed) and resolves with the answer once the server closes.
+ */
+export function rawRequest(port: number, path: string, headers: Record<string, string>, timeoutMs = 10_000): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no answer to GET ${path} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.on('data', (chunk) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      const text = Buffer.concat(chunks).toString();
+      const [head = '', body = ''] = text.split('\r\n\r\n', 2);
+      const [statusLine = '', ...lines] = head.split('\r\n');
+      const parsed: Record<string, string> = {};
+      for (const line of lines) {
+        const colon = line.indexOf(':');
+        if (colon > 0) parsed[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+      }
+      resolve({ status: Number(statusLine.split(' ')[1] ?? 0), headers: parsed, body });
+    });
+    const lines = [`GET ${path} HTTP/1.1`, 'Host: 127.0.0.1', ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`)];
+    socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+  });
+}
+
+/** The headers of a well-formed WebSocket handshake. */
+export const HANDSHAKE = { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==' };
 
 /** Opens a socket that must be accepted. */
 export async function open(url: string, options: RawOptions = {}): Promise<WebSocket> {

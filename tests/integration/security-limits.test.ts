@@ -4,7 +4,7 @@ import { connectClient, synced, type TestClient } from '../helpers/clients.js';
 import { metric } from '../helpers/metrics.js';
 import { startServer, type ServerProcess } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
-import { closed, frames, open, upgrade } from './security-harness.js';
+import { HANDSHAKE, closed, frames, open, rawRequest, upgrade } from './security-harness.js';
 
 describe('per-connection limits', () => {
   let server: ServerProcess;
@@ -88,6 +88,22 @@ describe('connection and document limits (behind a trusted proxy)', () => {
     await server.kill();
   });
   const from = (address: string) => ({ headers: { 'x-forwarded-for': `203.0.113.9, ${address}` } });
+
+  it('frees the slot of a connection that fails after admission: a handshake ws refuses (400), a bad document name (4400)', async () => {
+    const address = from('10.0.3.1');
+    // Four of each from an address allowed three: a slot kept by any of them would turn one into a 429.
+    const { 'Sec-WebSocket-Key': _key, ...withoutKey } = HANDSHAKE;
+    for (let i = 0; i < 4; i++) expect((await rawRequest(server.port, '/sync/c', { ...withoutKey, ...address.headers })).status).toBe(400);
+    for (let i = 0; i < 4; i++) expect(await closed(await open(`${server.syncUrl}/%20padded`, address))).toMatchObject({ code: 4400 });
+    const held: WebSocket[] = [];
+    await waitFor(async () => {
+      const result = await upgrade(`${server.syncUrl}/c`, address);
+      if (result.socket) held.push(result.socket);
+      return held.length === 3;
+    }, 'three connections from the address');
+    for (const socket of held) socket.terminate();
+    await waitFor(async () => (await metric(server.httpUrl, 'collab_connections')) === 0, 'every connection to be gone');
+  });
 
   it('refuses connections beyond the per-address (429) and total (503) limits before the upgrade, and frees slots on abrupt disconnects', async () => {
     const url = `${server.syncUrl}/c`;

@@ -3,6 +3,7 @@ import * as Y from 'yjs';
 import { connectClient, synced, type TestClient } from '../helpers/clients.js';
 import { startServer, type ServerProcess } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
+import { HANDSHAKE, rawRequest } from './security-harness.js';
 
 /** A small deterministic PRNG so a failing run can be reproduced from its seed. */
 function random(seed: number): () => number {
@@ -144,6 +145,13 @@ describe('sync through the server with stock y-websocket clients', () => {
     const response = await fetch(`${server.httpUrl}/sync/some-doc`);
     expect(response.status).toBe(426);
     expect((await response.json()) as { error: string }).toHaveProperty('error');
+  });
+
+  it('answers upgrade requests it does not serve with an HTTP status instead of hanging', async () => {
+    const elsewhere = await rawRequest(server.port, '/api/documents', HANDSHAKE);
+    expect(elsewhere.status).toBe(404);
+    expect(JSON.parse(elsewhere.body)).toEqual({ error: 'nothing at /api/documents' });
+    expect((await rawRequest(server.port, '/sync/some-doc', { ...HANDSHAKE, Upgrade: 'h2c' })).status).toBe(426);
   });
 });
 

@@ -1,0 +1,43 @@
+import type { WebSocket } from 'ws';
+
+export interface Heartbeat {
+  /** Starts watching a socket; call it once, right after the upgrade. */
+  watch(ws: WebSocket): void;
+  stop(): void;
+}
+
+/**
+ * Pings every socket at an interval and terminates those that did not answer the previous ping
+ * (with a pong or any message): half-open connections would otherwise hold their room and memory
+ * forever. Only sockets still owing an answer are remembered (a closed one until the next ping at
+ * most), so idle ones cost nothing here.
+ */
+export function startHeartbeat(sockets: () => Iterable<WebSocket>, intervalMs: number): Heartbeat {
+  let unanswered = new Set<WebSocket>();
+  // One listener for every socket, which it gets as `this`: a connection costs no closure.
+  function answered(this: WebSocket): void {
+    unanswered.delete(this);
+  }
+  const timer = setInterval(() => {
+    const silent = unanswered;
+    unanswered = new Set();
+    for (const ws of sockets()) {
+      if (silent.has(ws)) {
+        ws.terminate();
+        continue;
+      }
+      unanswered.add(ws);
+      ws.ping();
+    }
+  }, intervalMs);
+  timer.unref();
+  return {
+    watch(ws) {
+      ws.on('pong', answered);
+      ws.on('message', answered);
+    },
+    stop() {
+      clearInterval(timer);
+    },
+  };
+}
