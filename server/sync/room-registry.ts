@@ -1,5 +1,6 @@
 import type { Logger } from '../logger.js';
 import type { SyncMetrics } from '../metrics.js';
+import { LoadingStage, storedParts, type StoredStateListener } from './loading-stage.js';
 import { Room, type RoomOptions } from './room.js';
 
 export interface RoomRegistryOptions extends RoomOptions {
@@ -20,9 +21,19 @@ export class RoomLimitError extends Error {
   override name = 'RoomLimitError';
 }
 
+/**
+ * Stored documents smaller than this decode in a few milliseconds, less than the loading stage
+ * would hold the room back: their clients simply wait for the room.
+ */
+const EARLY_ANSWER_MIN_BYTES = 16 * 1024;
+
+const byteLength = (parts: readonly Uint8Array[]): number => parts.reduce((sum, part) => sum + part.byteLength, 0);
+
 interface Entry {
   loading: Promise<Room>;
   room: Room | null;
+  /** Until the room is built: tells connections when they can answer from the stored bytes. */
+  stage: LoadingStage | null;
   idleTimer: NodeJS.Timeout | null;
   /** Set while the room is being unloaded; a new acquire waits for it, then loads afresh. */
   unloading: Promise<void> | null;
@@ -32,7 +43,9 @@ interface Entry {
 
 /**
  * Loads each document once, however many clients arrive at the same moment, and unloads it
- * (after committing and compacting) once nobody has used it for `roomIdleMs`.
+ * (after committing and compacting) once nobody has used it for `roomIdleMs`. While a document
+ * is being decoded, clients that have nothing can already be answered from its stored bytes
+ * (see LoadingStage).
  */
 export class RoomRegistry {
   private readonly entries = new Map<string, Entry>();
@@ -56,9 +69,10 @@ export class RoomRegistry {
 
   /**
    * Returns the loaded room, loading it if needed. The caller must either add a connection to it
-   * or call release() when done; until then the room is not unloaded.
+   * or call release() when done; until then the room is not unloaded. `onStoredState` is called
+   * if the room is still loading once its stored bytes are read (right away if they are).
    */
-  async acquire(name: string): Promise<Room> {
+  async acquire(name: string, onStoredState?: StoredStateListener): Promise<Room> {
     if (this.shuttingDown) throw new Error('server is shutting down');
     let entry = this.entries.get(name);
     while (entry?.unloading || (!entry && this.entries.size >= (this.options.maxRooms ?? Infinity))) {
@@ -66,21 +80,25 @@ export class RoomRegistry {
       entry = this.entries.get(name);
     }
     if (!entry) {
-      const created: Entry = { loading: Room.load(name, this.options), room: null, idleTimer: null, unloading: null, holds: 0 };
+      const stage = new LoadingStage();
+      const created: Entry = { loading: this.load(name, stage), room: null, stage, idleTimer: null, unloading: null, holds: 0 };
       entry = created;
       this.entries.set(name, created);
       this.options.metrics.rooms.set(this.entries.size);
       created.loading.then(
         (room) => {
           created.room = room;
+          created.stage = null;
           this.options.onLoaded?.(room);
         },
         () => {
+          created.stage = null;
           if (this.entries.get(name) === created) this.entries.delete(name);
           this.options.metrics.rooms.set(this.entries.size);
         },
       );
     }
+    if (onStoredState) entry.stage?.whenAnswering(onStoredState);
     entry.holds++;
     if (entry.idleTimer) clearTimeout(entry.idleTimer);
     entry.idleTimer = null;
@@ -117,6 +135,25 @@ export class RoomRegistry {
   async closeAll(): Promise<void> {
     this.shuttingDown = true;
     await Promise.all([...this.entries.keys()].map((name) => this.unload(name)));
+  }
+
+  /**
+   * Reads the document; lets waiting connections answer from the bytes while they are wanted
+   * (within the stage's window); then decodes them into the room, which blocks the event loop.
+   */
+  private async load(name: string, stage: LoadingStage): Promise<Room> {
+    const startedAt = performance.now();
+    try {
+      const stored = await this.options.store.load(name);
+      const parts = storedParts(stored);
+      const answeringFrom = performance.now();
+      if (parts && byteLength(parts) >= EARLY_ANSWER_MIN_BYTES) await stage.answerUntilReleased(parts);
+      // The load-time metric is about storage and decoding, not the time given to early answers.
+      const answeringMs = performance.now() - answeringFrom;
+      return Room.fromStored(name, stored, this.options, { fullStateFrame: stage.builtFrame, startedAt: startedAt + answeringMs });
+    } finally {
+      stage.finish();
+    }
   }
 
   /** At MAX_ROOMS: waits for a room being unloaded, or unloads an idle one, or throws RoomLimitError. */
