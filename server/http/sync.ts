@@ -148,10 +148,14 @@ class WebSocketTransport implements SyncSocket {
 
   constructor(
     private readonly ws: WebSocket,
-    readonly send: (frame: Uint8Array) => void,
+    private readonly sendFrame: (ws: WebSocket, frame: Uint8Array) => void,
     /** The connection limiter's place, freed when the socket closes. */
     readonly slot: Slot,
   ) {}
+
+  send(frame: Uint8Array): void {
+    this.sendFrame(this.ws, frame);
+  }
 
   close(code: number, reason: string): void {
     this.ws.close(code, closeReason(reason));
@@ -170,7 +174,7 @@ class WebSocketTransport implements SyncSocket {
  */
 export function createSyncEndpoint(prefix: string, options: SyncEndpointOptions): SyncEndpoint {
   const { wss, auth, limiter, metrics } = options;
-  const frameSender = createFrameSender();
+  const sendFrame = createFrameSender();
   // Also the registry of open sockets: ws's own (`clientTracking`) costs a closure per socket.
   const transports = new Map<WebSocket, WebSocketTransport>();
   const heartbeat = startHeartbeat(() => transports.keys(), options.pingIntervalMs);
@@ -192,7 +196,7 @@ export function createSyncEndpoint(prefix: string, options: SyncEndpointOptions)
   }
 
   function open(ws: WebSocket, target: DocumentTarget, access: Access, slot: Slot): void {
-    const transport = new WebSocketTransport(ws, frameSender(ws), slot);
+    const transport = new WebSocketTransport(ws, sendFrame, slot);
     transports.set(ws, transport);
     ws.on('error', ignoreError);
     ws.on('close', onClose);

@@ -35,23 +35,20 @@ export function binaryFrame(payload: Uint8Array): Buffer {
  * synchronously, i.e. without permessage-deflate (which queues frames while it compresses): sockets
  * that negotiated an extension, or that are no longer open, go through `ws.send`.
  */
-export function createFrameSender(): (ws: WebSocket) => (payload: Uint8Array) => void {
+export function createFrameSender(): (ws: WebSocket, payload: Uint8Array) => void {
   const frames = new WeakMap<Uint8Array, Buffer>();
-  return (ws) => {
+  return (ws, payload) => {
+    const socket = (ws as unknown as WebSocketInternals)._socket;
     // Extensions are settled in the handshake, before the socket is handed to us.
-    const direct = ws.extensions === '';
-    return (payload) => {
-      const socket = (ws as unknown as WebSocketInternals)._socket;
-      if (!direct || !socket || ws.readyState !== WebSocket.OPEN) {
-        ws.send(payload);
-        return;
-      }
-      let frame = frames.get(payload);
-      if (!frame) {
-        frame = binaryFrame(payload);
-        frames.set(payload, frame);
-      }
-      socket.write(frame);
-    };
+    if (ws.extensions !== '' || !socket || ws.readyState !== WebSocket.OPEN) {
+      ws.send(payload);
+      return;
+    }
+    let frame = frames.get(payload);
+    if (!frame) {
+      frame = binaryFrame(payload);
+      frames.set(payload, frame);
+    }
+    socket.write(frame);
   };
 }

@@ -2,7 +2,7 @@ import * as Y from 'yjs';
 import { CloseCode } from '../../shared/protocol.js';
 import type { Logger } from '../logger.js';
 import type { SyncMetrics } from '../metrics.js';
-import type { DocumentStore } from '../storage/types.js';
+import type { DocumentStore, StoredDocument } from '../storage/types.js';
 import { AwarenessRelay } from './awareness-relay.js';
 import type { Connection } from './connection.js';
 import { ProtocolError, decodeClientMessage, encodeFrame, writeAccess, writeSavedState, writeSyncStep1, writeSyncStep2, writeUpdate } from './protocol.js';
@@ -33,10 +33,11 @@ const TITLE_REFRESH_MS = 2_000;
  * Relaying a batch costs one socket write per connection (~10 µs each on loopback, most of it in
  * the kernel). Commits are paced to one per this long per connection on average (at most
  * MAX_BATCH_SPACING_MS; short bursts pass unpaced), so in a large room that receives edits faster
- * than that, edits arriving meanwhile share one commit and one frame and relaying stays around a
- * tenth of a core per room. A room whose edit rate stays under the pace is never delayed.
+ * than that, edits arriving meanwhile share one commit and one frame: relaying stays around a
+ * third of a core per room while an edit waits at most a few milliseconds (6 ms at 200 clients).
+ * A room whose edit rate stays under the pace is never delayed.
  */
-const BATCH_SPACING_PER_CONNECTION_MS = 0.1;
+const BATCH_SPACING_PER_CONNECTION_MS = 0.03;
 const MAX_BATCH_SPACING_MS = 20;
 /** How long an out-of-order committed update waits for the ones before it before storage is asked. */
 const GAP_WAIT_MS = 150;
@@ -79,15 +80,23 @@ export class Room {
   /** Loads a document from storage into a new room. */
   static async load(name: string, options: RoomOptions): Promise<Room> {
     const started = performance.now();
-    const stored = await options.store.load(name);
+    return Room.fromStored(name, await options.store.load(name), options, { startedAt: started });
+  }
+
+  /**
+   * Builds a room from what storage returned for it (decoding it blocks for as long as the document
+   * is large). `fullStateFrame`, if the loader built one from the same bytes, is kept as the reply
+   * to clients that have nothing; `startedAt` is when the load began, for the load-time metric.
+   */
+  static fromStored(name: string, stored: StoredDocument, options: RoomOptions, loaded: { fullStateFrame?: Uint8Array | null; startedAt: number }): Room {
     const doc = new Y.Doc({ gc: true });
     doc.transact(() => {
       if (stored.snapshot) Y.applyUpdate(doc, stored.snapshot);
       for (const update of stored.updates) Y.applyUpdate(doc, update);
     }, COMMITTED_ORIGIN);
-    options.metrics.roomLoadSeconds.observe((performance.now() - started) / 1000);
+    options.metrics.roomLoadSeconds.observe((performance.now() - loaded.startedAt) / 1000);
     const room = new Room(name, doc, stored.seq, stored.updates.length, options);
-    if (stored.snapshot && stored.updates.length === 0) room.fullStateFrame = encodeFrame(writeSyncStep2, stored.snapshot);
+    room.fullStateFrame = loaded.fullStateFrame ?? (stored.snapshot && stored.updates.length === 0 ? encodeFrame(writeSyncStep2, stored.snapshot) : null);
     return room;
   }
 
@@ -356,6 +365,9 @@ export class Room {
   };
 
   private applyClientUpdate(connection: Connection, update: Uint8Array): void {
+    // No structs, no deletions: every stock client answers our sync step 1 with this when it has
+    // nothing we lack, and a Yjs transaction for it would cost more than the rest of a handshake.
+    if (update.length === 2 && update[0] === 0 && update[1] === 0) return;
     // Decode and check first so that garbage is refused whole instead of half-applied.
     const writes = this.updateGuard.check(connection, update);
     try {
