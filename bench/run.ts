@@ -173,7 +173,10 @@ async function main(): Promise<void> {
   };
   const info = machine();
   const selected = SCENARIOS.filter((s) => !args.only || args.only.includes(s.id));
-  settings.log(`collab-docs benchmark — ${args.quick ? 'quick' : 'full'} run, ${settings.rounds} round(s), ${settings.windowSeconds} s windows`);
+  // A run of some scenarios or servers, or of this server with other settings, is not a full run.
+  const partial = selected.length < SCENARIOS.length || args.servers.length < SERVER_KINDS.length || Object.keys(args.oursEnv).length > 0;
+  const mode = args.quick ? 'quick' : partial ? 'partial' : 'full';
+  settings.log(`collab-docs benchmark — ${mode} run, ${settings.rounds} round(s), ${settings.windowSeconds} s windows`);
   settings.log(`machine: ${info.nproc} cores (${info.cpuModel}), node ${info.node}, load ${info.loadAverageAtStart.join(' ')}`);
   fs.mkdirSync(WORK_DIR, { recursive: true });
 
@@ -190,7 +193,7 @@ async function main(): Promise<void> {
   const targets = evaluateTargets(Object.fromEntries(Object.entries(results).map(([id, r]) => [id, r.summary])));
   const report = {
     generatedAt: new Date().toISOString(),
-    mode: args.quick ? 'quick' : 'full',
+    mode,
     settings: { rounds: settings.rounds, windowSeconds: settings.windowSeconds, servers: settings.servers, peersAlwaysPersist: settings.peersAlwaysPersist, oursEnv: settings.oursEnv },
     machine: { ...info, loadAverageAtEnd: os.loadavg().map((l) => Math.round(l * 100) / 100) },
     durationSeconds: Math.round((Date.now() - started) / 1000),
@@ -210,6 +213,7 @@ async function main(): Promise<void> {
     info.free,
     '```',
     '',
+    ...(Object.keys(settings.oursEnv).length > 0 ? [`This server ran with ${Object.entries(settings.oursEnv).map(([key, value]) => `\`${key}=${value}\``).join(', ')}.`, ''] : []),
     `${settings.rounds} round(s) per scenario, servers interleaved within each round; ${settings.windowSeconds} s measurement windows. Values are medians over rounds; (N×) is the median of the per-round ratios to the raw relay of the same round. Took ${report.durationSeconds} s.`,
     '',
     '## Targets',
