@@ -163,13 +163,15 @@ describe('workspace and editor', () => {
   });
 
   test('undo only undoes your own edits', async () => {
-    // Alice writes a line, then Bob writes one after it
+    // Alice writes a line, then Bob writes one after it. Undo steps are grouped by time (edits
+    // less than 500 ms apart are one step): the pause makes Alice's line a step of its own rather
+    // than part of her edits in the tests before.
+    await alice.page.waitForTimeout(700);
     await alice.page.keyboard.press('Control+End');
     await alice.page.keyboard.press('Enter');
     await alice.page.keyboard.press('Enter'); // leave the list
     await alice.page.keyboard.type('ALPHA line by Alice');
     await expectText(bob.page, 'ALPHA line by Alice');
-    await alice.page.waitForTimeout(700); // a separate undo step from what came before
 
     await typeAtEnd(bob.page, ' BRAVO by Bob');
     await expectText(alice.page, 'BRAVO by Bob');
