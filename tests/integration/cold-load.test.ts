@@ -151,6 +151,20 @@ async function hasContent(client: { doc(): Y.Doc }, expected: Y.Doc, what: strin
   expect(content(client.doc())).toEqual(want);
 }
 
+/**
+ * A fresh raw client gets the whole document as its first frame, one sync step 2 only; a stock
+ * client that comes next ends with exactly the same content.
+ */
+async function expectAnsweredEarly(server: ServerProcess, expected: Y.Doc, what: string): Promise<void> {
+  const raw = rawClient(server);
+  await hasContent(raw, expected, what);
+  expect(raw.kinds[0]).toBe('step2');
+  expect(raw.kinds.filter((kind) => kind === 'step2')).toHaveLength(1);
+  const stock = stockClient(server);
+  await synced(stock);
+  expect(content(stock.doc)).toEqual(content(expected));
+}
+
 /** A data directory holding `doc` as one compacted snapshot (written, then a graceful shutdown). */
 async function snapshotOnDisk(doc: Y.Doc): Promise<string> {
   const dataDir = tempDir();
@@ -169,13 +183,7 @@ describe('cold load', () => {
     const dataDir = await snapshotOnDisk(source);
 
     const server = await start(dataDir);
-    const raw = rawClient(server);
-    await hasContent(raw, source, 'the raw client to have the document');
-    expect(raw.kinds[0]).toBe('step2');
-    expect(raw.kinds.filter((kind) => kind === 'step2')).toHaveLength(1);
-    const stock = stockClient(server);
-    await synced(stock);
-    expect(content(stock.doc)).toEqual(content(source));
+    await expectAnsweredEarly(server, source, 'the raw client to have the document');
   });
 
   it('answers from a snapshot plus log rows, merged, with exactly the content', async () => {
@@ -200,13 +208,7 @@ describe('cold load', () => {
     expect(stored.rows).toBeGreaterThan(0);
 
     const third = await start(dataDir);
-    const raw = rawClient(third);
-    await hasContent(raw, expected, 'the raw client to have the document with its log rows');
-    expect(raw.kinds[0]).toBe('step2');
-    expect(raw.kinds.filter((kind) => kind === 'step2')).toHaveLength(1);
-    const stock = stockClient(third);
-    await synced(stock);
-    expect(content(stock.doc)).toEqual(content(expected));
+    await expectAnsweredEarly(third, expected, 'the raw client to have the document with its log rows');
   });
 
   it('answers every client that arrives during one load early, read-only ones and editors that subscribe first included', async () => {
