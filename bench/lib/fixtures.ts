@@ -17,7 +17,8 @@ export interface Fixture {
 const FIXTURE_VERSION = 1;
 export const WORK_DIR = path.join(ROOT, 'bench/.work');
 const FIXTURE_DIR = path.join(WORK_DIR, `fixtures-v${FIXTURE_VERSION}`);
-export const TRACE_FILE = path.resolve(ROOT, '../shared/traces/automerge-paper.json.gz');
+/** The real editing trace ships with the repository as a test fixture (attribution in its README.md). */
+export const TRACE_FILE = path.join(ROOT, 'tests/fixtures/automerge-paper.json.gz');
 
 /** Deterministic PRNG (mulberry32) so every run builds the same documents. */
 export function random(seed: number): () => number {

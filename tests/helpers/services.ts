@@ -15,8 +15,6 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-const PG_BIN_CANDIDATES = [process.env.PG_BIN, '/usr/lib/postgresql/17/bin', '/usr/lib/postgresql/16/bin', '/usr/lib/postgresql/15/bin'];
-
 export interface PostgresService {
   /** `postgres://postgres@127.0.0.1:<port>/postgres` */
   url: string;
@@ -84,11 +82,49 @@ export function freePort(): Promise<number> {
   });
 }
 
-function pgBin(): string {
-  for (const dir of PG_BIN_CANDIDATES) {
-    if (dir && fs.existsSync(path.join(dir, 'pg_ctl'))) return dir;
+/*
+ * The programs are located exactly as `npm test`'s prerequisite check does
+ * (scripts/test-prerequisites.js, which tests/unit/test-prerequisites.test.ts holds this to). The
+ * lookup is repeated here rather than imported because bench/cluster compiles this file into dist/,
+ * where that plain-JavaScript script is not emitted.
+ */
+const PG_ROOT = '/usr/lib/postgresql';
+const PG_PROGRAMS = ['pg_ctl', 'initdb', 'postgres', 'psql'];
+
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
   }
-  throw new Error('PostgreSQL binaries not found (install Debian\'s "postgresql" package, or set PG_BIN)');
+}
+
+/** PG_BIN when set (then only there), else the newest of Debian's /usr/lib/postgresql/<major>/bin; null if none. */
+export function findPostgresBinDir(env: NodeJS.ProcessEnv = process.env): string | null {
+  const hasServer = (dir: string) => PG_PROGRAMS.every((program) => isExecutable(path.join(dir, program)));
+  if (env.PG_BIN) return hasServer(env.PG_BIN) ? env.PG_BIN : null;
+  const majors = fs.existsSync(PG_ROOT) ? fs.readdirSync(PG_ROOT).filter((entry) => /^\d+$/.test(entry)) : [];
+  const dir = majors.sort((a, b) => Number(b) - Number(a)).map((major) => path.join(PG_ROOT, major, 'bin')).find(hasServer);
+  return dir ?? null;
+}
+
+/** redis-server on PATH; null if none. */
+export function findRedisServerPath(env: NodeJS.ProcessEnv = process.env): string | null {
+  const dirs = (env.PATH ?? '').split(path.delimiter).filter(Boolean);
+  return dirs.map((dir) => path.join(dir, 'redis-server')).find(isExecutable) ?? null;
+}
+
+function pgBin(): string {
+  const dir = findPostgresBinDir();
+  if (!dir) throw new Error('PostgreSQL server programs not found: `npm test` installs them, or run `sudo apt-get install -y postgresql` (or set PG_BIN)');
+  return dir;
+}
+
+function redisServer(): string {
+  const file = findRedisServerPath();
+  if (!file) throw new Error('redis-server not found on PATH: `npm test` installs it, or run `sudo apt-get install -y redis-server`');
+  return file;
 }
 
 const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
@@ -217,6 +253,7 @@ function waitForRedis(child: ChildProcess, port: number, log: string[]): Promise
 
 /** Starts redis-server (no persistence) in a temporary directory on 127.0.0.1 and a free port. */
 export async function startRedis(options: { port?: number } = {}): Promise<RedisService> {
+  const redisBinary = redisServer();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'collab-redis-'));
   let port = options.port ?? 0;
   let child: ChildProcess | null = null;
@@ -226,7 +263,7 @@ export async function startRedis(options: { port?: number } = {}): Promise<Redis
       if (!fixedPort) port = await freePort();
       const log: string[] = [];
       const proc = spawn(
-        'redis-server',
+        redisBinary,
         ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--protected-mode', 'no'],
         { stdio: ['ignore', 'pipe', 'pipe'] },
       );

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import type * as Y from 'yjs';
 
@@ -9,12 +10,12 @@ export interface EditingTrace {
   txns: Array<{ patches: Array<[number, number, string]> }>;
 }
 
-/** The real editing traces ship beside the repository, in ../shared/traces. */
-export const TRACES_DIR = path.resolve('../shared/traces');
+/** The real editing traces ship with the repository as test fixtures (attribution in their README.md). */
+export const TRACES_DIR = fileURLToPath(new URL('../fixtures/', import.meta.url));
 
 export function loadTrace(name = 'automerge-paper'): EditingTrace {
   const file = path.join(TRACES_DIR, `${name}.json.gz`);
-  if (!fs.existsSync(file)) throw new Error(`editing trace ${file} is missing (it is provided beside the repository in shared/traces)`);
+  if (!fs.existsSync(file)) throw new Error(`editing trace ${file} is missing (it ships with the repository in tests/fixtures)`);
   return JSON.parse(zlib.gunzipSync(fs.readFileSync(file)).toString('utf8')) as EditingTrace;
 }
 
