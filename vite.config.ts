@@ -54,7 +54,8 @@ export default defineConfig(({ command }) => ({
   build: {
     outDir: path.join(here, 'dist/client'),
     emptyOutDir: true,
-    sourcemap: true,
+    // Source maps publish the source: only when asked (SOURCEMAP=1 npm run build).
+    sourcemap: process.env.SOURCEMAP === '1',
     target: 'es2022',
     rolldownOptions: { input: { main: path.join(clientDir, 'index.html') } },
   },

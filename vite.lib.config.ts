@@ -16,7 +16,8 @@ export default defineConfig({
   build: {
     outDir: path.join(here, 'dist/client/lib'),
     emptyOutDir: true,
-    sourcemap: true,
+    // Source maps publish the source: only when asked (SOURCEMAP=1 npm run build).
+    sourcemap: process.env.SOURCEMAP === '1',
     target: 'es2022',
     // Served to browsers as is (not re-bundled by the host app), so minify fully.
     minify: true,

@@ -6,13 +6,17 @@ import { SYNC_PATH } from '../shared/protocol.js';
 import type { RedisRelay } from './cluster/redis-relay.js';
 import { Authenticator } from './auth/authenticator.js';
 import type { Config } from './config.js';
+import { hostPolicy } from './auth/hosts.js';
 import { apiAuth, apiCors, createAuthRoutes } from './http/auth.js';
+import { hostGuard, jsonWrites } from './http/browser-guard.js';
 import { createDocumentRoutes } from './http/documents.js';
 import { createHealthRoutes } from './http/health.js';
 import { createMetricsRoutes } from './http/metrics.js';
 import { createStaticRoutes } from './http/static.js';
+import { securityHeaders } from './http/security-headers.js';
 import { createSyncEndpoint, selectSubprotocol } from './http/sync.js';
 import { ConnectionLimiter } from './limits/connection-limiter.js';
+import { createTokenBuckets } from './limits/token-bucket.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { DocumentStore } from './storage/types.js';
@@ -63,6 +67,8 @@ export function createApp({ config, store, metrics, logger, cluster }: AppDeps):
   const auth = new Authenticator({
     secret: config.authSecret,
     allowedOrigins: config.allowedOrigins,
+    publicUrl: config.publicUrl,
+    hosts: hostPolicy({ listenHost: config.host, publicUrl: config.publicUrl, allowedHosts: config.allowedHosts }),
     revocationFile: config.revocationFile,
     onRevocationReloadError: (error) => logger.error({ err: error }, 'revocation file unreadable; keeping the previous list'),
   });
@@ -87,10 +93,12 @@ export function createApp({ config, store, metrics, logger, cluster }: AppDeps):
     auth,
     limiter: new ConnectionLimiter({ maxConnections: config.maxConnections, maxConnectionsPerAddress: config.maxConnectionsPerAddress }),
     trustProxy: config.trustProxy,
+    handshakeTimeoutMs: config.handshakeTimeoutMs,
     rateLimits: { messagesPerSecond: config.maxMessagesPerSecond, bytesPerSecond: config.maxBytesPerSecond, maxMessageBytes: config.maxMessageBytes },
   });
 
   const app = new Hono();
+  app.use('*', securityHeaders({ frameAncestors: config.frameAncestors }));
   app.onError((error, c) => {
     if (error instanceof RoomLimitError) return c.json({ error: error.message }, 503);
     logger.error({ err: error, path: c.req.path }, 'request failed');
@@ -98,9 +106,13 @@ export function createApp({ config, store, metrics, logger, cluster }: AppDeps):
   });
   app.route('/healthz', createHealthRoutes(store, {}, cluster ? { redis: () => cluster.check() } : {}));
   app.route('/metrics', createMetricsRoutes(metrics.registry));
-  app.use('/api/*', apiCors(auth), apiAuth(auth));
+  // Everything below answers only to this server's own host names (DNS rebinding).
+  app.use('*', hostGuard(auth));
+  app.use('/api/*', apiCors(auth), apiAuth(auth), jsonWrites());
   app.route('/api/auth', createAuthRoutes(auth));
-  app.route('/api/documents', createDocumentRoutes(store, registry));
+  const perMinute = config.maxDocumentCreationsPerMinute;
+  const creations = perMinute > 0 ? createTokenBuckets({ perMinute, capacity: perMinute }) : null;
+  app.route('/api/documents', createDocumentRoutes(store, registry, { creations, trustProxy: config.trustProxy }));
   app.route(SYNC_PATH, sync.routes);
   if (config.staticDir) app.route('/', createStaticRoutes(config.staticDir));
   app.notFound((c) => c.json({ error: `nothing at ${c.req.path}` }, 404));

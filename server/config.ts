@@ -50,6 +50,16 @@ export interface Config {
   maxBytesPerSecond: number;
   /** Largest awareness state (cursor, user) of one client, in bytes of JSON. */
   maxAwarenessStateBytes: number;
+  /** The URL browsers reach the server at (`PUBLIC_URL`), e.g. behind a proxy; null if unset. */
+  publicUrl: string | null;
+  /** Host names accepted in the Host header besides loopback, IP literals and PUBLIC_URL's (`ALLOWED_HOSTS`); `['*']` any; null the default. */
+  allowedHosts: string[] | null;
+  /** CSP `frame-ancestors` sources (`FRAME_ANCESTORS`), e.g. `'self' https://app.example.com`. */
+  frameAncestors: string;
+  /** Documents one token subject (or, open, one client address) may create per minute (bursts of as many); 0 is unlimited. */
+  maxDocumentCreationsPerMinute: number;
+  /** Time a client has to send its request headers, WebSocket upgrades included, in ms. */
+  handshakeTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -92,6 +102,12 @@ function url(env: Env, key: string, protocols: readonly string[]): string | null
   return raw;
 }
 
+/** PUBLIC_URL: an http(s) origin, optionally with a path; returned as its origin. */
+function publicUrl(env: Env, key: string): string | null {
+  const raw = url(env, key, ['http:', 'https:']);
+  return raw === null ? null : new URL(raw).origin;
+}
+
 function secret(env: Env, key: string): string | null {
   const raw = env[key];
   if (raw === undefined || raw === '') return null;
@@ -112,6 +128,30 @@ function origins(env: Env, key: string): string[] | null {
     }
   }
   return list;
+}
+
+function hostNames(env: Env, key: string): string[] | null {
+  const raw = env[key]?.trim();
+  if (!raw) return null;
+  const list = raw.split(',').map((entry) => entry.trim().toLowerCase()).filter(Boolean);
+  for (const entry of list) {
+    if (entry !== '*' && !/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)$/.test(entry)) {
+      throw new ConfigError(`${key} must be * or a comma-separated list of host names like docs.example.com (no scheme or port), got "${entry}"`);
+    }
+  }
+  return list;
+}
+
+/** CSP source expressions: keywords ('self', 'none') and origins or host patterns; no `;` or `,`. */
+function frameAncestors(env: Env, key: string): string {
+  const raw = env[key]?.trim();
+  if (!raw) return "'self'";
+  for (const source of raw.split(/\s+/)) {
+    if (!/^('self'|'none'|\*|(https?:\/\/)?(\*\.)?[a-z0-9.-]+(:(\d+|\*))?|https?:)$/i.test(source)) {
+      throw new ConfigError(`${key} must be a space-separated list of CSP sources ('self', 'none', https://app.example.com), got "${source}"`);
+    }
+  }
+  return raw;
 }
 
 function flag(env: Env, key: string): boolean {
@@ -150,5 +190,10 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     maxMessagesPerSecond: integer(env, 'MAX_MESSAGES_PER_SECOND', 1_000, 0, 10_000_000),
     maxBytesPerSecond: integer(env, 'MAX_BYTES_PER_SECOND', 4 * 1024 * 1024, 0, 1024 * 1024 * 1024),
     maxAwarenessStateBytes: integer(env, 'MAX_AWARENESS_STATE_BYTES', 64 * 1024, 256, 16 * 1024 * 1024),
+    publicUrl: publicUrl(env, 'PUBLIC_URL'),
+    allowedHosts: hostNames(env, 'ALLOWED_HOSTS'),
+    frameAncestors: frameAncestors(env, 'FRAME_ANCESTORS'),
+    maxDocumentCreationsPerMinute: integer(env, 'MAX_DOCUMENT_CREATIONS_PER_MINUTE', 120, 0, 10_000_000),
+    handshakeTimeoutMs: integer(env, 'HANDSHAKE_TIMEOUT_MS', 10_000, 100, 300_000),
   };
 }

@@ -2,6 +2,7 @@ import { serve } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import { CloseCode } from '../shared/protocol.js';
 import { createApp } from './app.js';
+import { isLoopbackHost } from './auth/hosts.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
@@ -21,6 +22,11 @@ function readConfig(): Config {
 
 const config = readConfig();
 const logger = createLogger(config.logLevel);
+// Whatever a client sends, one failure must not take every other document down with it: a
+// failure that escaped its room is logged (with a metric-free, content-free message) and the
+// process keeps serving. Rooms whose document can no longer be trusted unload themselves.
+process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection; still serving'));
+process.on('uncaughtException', (error) => logger.error({ err: error }, 'uncaught exception; still serving'));
 if (!config.authSecret) {
   // Loud on purpose: without a secret anyone who can reach the port may read and change every document.
   const exposed = !['127.0.0.1', '::1', 'localhost'].includes(config.host);
@@ -31,6 +37,12 @@ if (!config.authSecret) {
   process.stderr.write(
     `\n  !!! RUNNING OPEN: no AUTH_SECRET, every client may read and write every document${exposed ? ` (and HOST=${config.host} accepts other machines)` : ''}.\n` +
       '  !!! For local use only. See docs/security.md to require tokens.\n\n',
+  );
+}
+if (!config.publicUrl && !config.allowedHosts && !isLoopbackHost(config.host)) {
+  logger.warn(
+    { host: config.host },
+    'HOST is not a loopback address and neither PUBLIC_URL nor ALLOWED_HOSTS is set: any Host header is accepted, so DNS rebinding is not prevented. Set PUBLIC_URL to the URL browsers use.',
   );
 }
 const store = await createStore(config, logger).catch((error: unknown) => {
@@ -44,7 +56,10 @@ const cluster = config.redisUrl
   : null;
 const { app, wss, handleUpgrade, sockets, registry, stop } = createApp({ config, store, metrics, logger, cluster });
 
-const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info: AddressInfo) => {
+// Request headers (WebSocket upgrades included) must arrive within HANDSHAKE_TIMEOUT_MS; Node
+// checks once a second (its default, 30 s, would let a slow client hold a socket much longer).
+const serverOptions = { headersTimeout: config.handshakeTimeoutMs, connectionsCheckingInterval: 1_000 };
+const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host, serverOptions }, (info: AddressInfo) => {
   logger.info(
     { host: info.address, port: info.port, storage: store.kind, dataDir: store.kind === 'sqlite' ? config.dataDir : undefined, instance: cluster?.instanceId },
     'listening',

@@ -6,14 +6,26 @@ import { Schema, type MarkSpec, type NodeSpec } from 'prosemirror-model';
  * names and text attributes), so renaming one is a data migration, not a refactor.
  */
 
-/** Only these URL schemes become links; anything else (javascript:, data:, …) is dropped. */
-const SAFE_LINK = /^(https?:|mailto:|tel:|\/|#|\.{0,2}\/)/i;
+/** Absolute URLs with these schemes become links; anything else (javascript:, data:, …) is dropped. */
+const SAFE_SCHEME = /^(https?:\/\/[^/?#]|mailto:|tel:)/i;
+/**
+ * Same-origin references: `/path` (never `//host` or `/\host`, which browsers read as another
+ * host), `#fragment`, `?query`, `./x` and `../x`.
+ */
+const SAME_ORIGIN = /^(\/(?![/\\])|#|\?|\.{1,2}\/)/;
 
-/** Returns the href if it is safe to render as a link, otherwise null. A bare domain gets https://. */
+/**
+ * Returns the href if it is safe to render as a link, otherwise null. A bare domain gets https://.
+ * Whitespace and control characters inside are refused, not cleaned: browsers drop tabs and line
+ * breaks from URLs, so `/\t/evil.example` would become `//evil.example`; backslashes are refused
+ * since browsers read them as slashes (`/\evil.example`, `https:\\evil.example`).
+ */
 export function safeHref(raw: string): string | null {
   const href = raw.trim();
   if (href === '') return null;
-  if (SAFE_LINK.test(href)) return href;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200f\u2028-\u202f\u205f-\u2060\u3000\ufeff\\]/.test(href)) return null;
+  if (SAFE_SCHEME.test(href) || SAME_ORIGIN.test(href)) return href;
   // "example.com/page" typed without a scheme
   if (/^[\w-]+(\.[\w-]+)+(\/|$|[?#])/.test(href) && !/^[a-z][a-z0-9+.-]*:/i.test(href)) return `https://${href}`;
   return null;

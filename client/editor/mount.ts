@@ -1,3 +1,4 @@
+import * as encoding from 'lib0/encoding';
 import { dropCursor } from 'prosemirror-dropcursor';
 import { gapCursor } from 'prosemirror-gapcursor';
 import { EditorState, Plugin } from 'prosemirror-state';
@@ -5,13 +6,17 @@ import { Decoration, DecorationSet, EditorView } from 'prosemirror-view';
 import { yCursorPlugin, ySyncPlugin, yUndoPlugin } from 'y-prosemirror';
 import { IndexeddbPersistence } from 'y-indexeddb';
 import type { Awareness } from 'y-protocols/awareness';
+import * as syncProtocol from 'y-protocols/sync';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
-import { PROSEMIRROR_FRAGMENT, SYNC_PATH } from '../../shared/protocol.js';
+import { tokenSubprotocols } from '../../shared/auth.js';
+import { MessageType, PROSEMIRROR_FRAGMENT, SYNC_PATH } from '../../shared/protocol.js';
 import { schema } from '../../shared/schema.js';
 import { h } from '../dom.js';
 import { isHexColor, keepColorDistinct, preferredIndex } from './colors.js';
 import { editingPlugins } from './commands.js';
+import { createContentGuard, type ContentGuard } from './content-guard.js';
+import { cursorElement, renderableCursorState, selectionAttributes } from './cursors.js';
 import { Emitter } from './emitter.js';
 import { peopleIn, renderPresence, type Person } from './presence.js';
 import { StatusTracker, renderStatus, statusElement, type EditorStatus } from './status.js';
@@ -37,7 +42,10 @@ export interface MountOptions {
   document: string;
   /** Who is editing. Defaults to "Anonymous". */
   user?: EditorUser;
-  /** Access token, if the server requires one: sent as the `token` query parameter of the WebSocket. */
+  /**
+   * Access token, if the server requires one: sent in the WebSocket's `Sec-WebSocket-Protocol`
+   * header (subprotocol `collab.token.<token>`), never in the URL, so it stays out of proxy logs.
+   */
   token?: string;
   /** Keep a copy in IndexedDB so edits survive going offline and reloading (default true). */
   offline?: boolean;
@@ -59,6 +67,12 @@ export interface EditorEvents {
   people: (people: Person[]) => void;
   /** The document was loaded from this browser's offline copy (IndexedDB). */
   loaded: () => void;
+  /**
+   * Editing was paused (`reason` says why) because the document holds content this editor cannot
+   * display, or an update could not be applied; or resumed (`reason` null). Nothing is written
+   * while paused.
+   */
+  paused: (reason: string | null) => void;
 }
 
 export interface EditorHandle {
@@ -73,6 +87,8 @@ export interface EditorHandle {
   readonly status: EditorStatus;
   /** Everyone in the document now, this tab first. */
   readonly people: Person[];
+  /** Why editing is paused (content this editor cannot display, or a failed update), or null. */
+  readonly pausedReason: string | null;
   /** Resolves once the offline copy (if any) has been loaded into the document. */
   readonly whenLoaded: Promise<void>;
   /** Resolves once the document has synced with the server. */
@@ -152,8 +168,10 @@ export function mountEditor(element: HTMLElement, options: MountOptions): Editor
       )
     : Promise.resolve();
 
+  // The token travels as a subprotocol, not as `?token=` (URLs end up in proxy and access logs).
+  const protocolsFor = (value: string | undefined) => (value ? tokenSubprotocols(value) : []);
   const provider = new WebsocketProvider(serverUrl, encodeURIComponent(options.document), doc, {
-    params: token ? { token } : {},
+    protocols: protocolsFor(token),
   });
   const awareness = provider.awareness;
 
@@ -195,12 +213,13 @@ export function mountEditor(element: HTMLElement, options: MountOptions): Editor
   // --- editor
   const toolbar = createToolbar(toolbarEl, linkForm);
   let readOnly = false;
-  const view = new EditorView(surface, {
-    state: EditorState.create({
+  let guard: ContentGuard | undefined; // set right after the view exists
+  const boundState = () =>
+    EditorState.create({
       schema,
       plugins: [
         ySyncPlugin(fragment),
-        yCursorPlugin(awareness, { cursorBuilder: cursorElement }),
+        yCursorPlugin(awareness, { cursorBuilder: cursorElement, selectionBuilder: selectionAttributes, awarenessStateFilter: renderableCursorState }),
         yUndoPlugin(),
         ...editingPlugins(() => toolbar.openLink()),
         dropCursor(),
@@ -208,11 +227,40 @@ export function mountEditor(element: HTMLElement, options: MountOptions): Editor
         placeholderPlugin(options.placeholder ?? 'Start writing…'),
         toolbar.plugin,
       ],
-    }),
-    // A read-only connection's edits would never be saved: do not let them be made.
-    editable: () => !readOnly,
+    });
+  // Starts unbound: the content guard binds y-prosemirror only to content that fits the schema.
+  const view = new EditorView(surface, {
+    state: EditorState.create({ schema }),
+    // A read-only connection's edits would never be saved, and a paused editor saves nothing: do
+    // not let them be made.
+    editable: () => !readOnly && !guard?.paused,
     attributes: { class: 'ce-content', spellcheck: 'true', 'aria-label': `Document ${options.document}`, role: 'textbox', 'aria-multiline': 'true' },
   });
+
+  // --- content that does not fit the schema, and updates that fail: never erased, always reported
+  guard = createContentGuard({
+    doc,
+    fragment,
+    schema,
+    view,
+    surface,
+    boundState,
+    onPausedChange: (paused, reason) => {
+      root.dataset.paused = String(paused);
+      // Our caret pointed into the editor that is gone (y-prosemirror clears it on blur, which the guard holds back).
+      if (paused) awareness.setLocalStateField('cursor', null);
+      view.setProps({}); // makes the view read `editable` again
+      if (!destroyed) events.emit('paused', reason);
+    },
+  });
+  // y-websocket's sync handler, plus the error handler it does not pass: y-protocols catches an
+  // update that fails to apply (or whose observers throw) and only logs it, which leaves a
+  // silently stale or blank editor. Here it pauses editing with an alert instead.
+  provider.messageHandlers[MessageType.Sync] = (encoder, decoder, _provider, emitSynced) => {
+    encoding.writeVarUint(encoder, MessageType.Sync);
+    const kind = syncProtocol.readSyncMessage(decoder, encoder, doc, provider, (error) => guard?.fail(error));
+    if (emitSynced && kind === syncProtocol.messageYjsSyncStep2 && !provider.synced) provider.synced = true;
+  };
 
   // --- status
   const showStatus = (status: EditorStatus) => {
@@ -322,6 +370,9 @@ export function mountEditor(element: HTMLElement, options: MountOptions): Editor
     get people() {
       return people;
     },
+    get pausedReason() {
+      return guard?.reason ?? null;
+    },
     whenLoaded,
     whenSynced,
     on: (event, listener) => events.on(event, listener),
@@ -332,7 +383,7 @@ export function mountEditor(element: HTMLElement, options: MountOptions): Editor
     },
     setToken(next) {
       token = next || undefined;
-      provider.params = token ? { token } : {};
+      provider.protocols = protocolsFor(token); // read by the next connect()
       tracker.clearDenied();
       provider.disconnect();
       provider.connect();
@@ -350,6 +401,7 @@ export function mountEditor(element: HTMLElement, options: MountOptions): Editor
       provider.off('connection-close', onConnectionClose);
       stopColors?.();
       tracker.destroy();
+      guard?.destroy();
       view.destroy();
       provider.destroy();
       void persistence?.destroy();
@@ -359,14 +411,4 @@ export function mountEditor(element: HTMLElement, options: MountOptions): Editor
     },
   };
   return handle;
-}
-
-/** The remote cursor: a coloured caret with the person's name above it. */
-function cursorElement(user: { name?: string; color?: string }): HTMLElement {
-  const color = isHexColor(user.color) ? user.color : '#868e96';
-  const cursor = h('span', { class: 'ce-cursor ProseMirror-yjs-cursor', style: `border-color: ${color}` });
-  const label = h('span', { class: 'ce-cursor-label', style: `background-color: ${color}` }, user.name ?? 'Anonymous');
-  // word joiners keep the caret from breaking lines
-  cursor.append('\u2060', label, '\u2060');
-  return cursor;
 }

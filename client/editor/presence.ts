@@ -1,5 +1,27 @@
 import type { Awareness } from 'y-protocols/awareness';
 import { h, initials } from '../dom.js';
+import { isHexColor, PALETTE, preferredIndex } from './colors.js';
+
+/**
+ * Awareness states come from every other client of the document, read-only ones included: they
+ * are data, never markup or CSS. A colour reaches the page only as '#rrggbb' (it goes into a
+ * `style` attribute, where anything else could add rules: an overlay, a url() fetch); a name only
+ * as text, bounded.
+ */
+export const MAX_NAME_LENGTH = 64;
+
+/** The display name in an awareness state: text without control characters, at most MAX_NAME_LENGTH characters. */
+export function safeName(value: unknown): string {
+  if (typeof value !== 'string') return 'Anonymous';
+  // eslint-disable-next-line no-control-regex
+  const name = [...value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ').trim()].slice(0, MAX_NAME_LENGTH).join('').trim();
+  return name === '' ? 'Anonymous' : name;
+}
+
+/** The colour in an awareness state if it is '#rrggbb'; otherwise one assigned from the palette by client id. */
+export function safeColor(value: unknown, clientId: number): string {
+  return isHexColor(value) ? value.toLowerCase() : PALETTE[preferredIndex(String(clientId))]!;
+}
 
 export interface Person {
   clientId: number;
@@ -14,11 +36,11 @@ export function peopleIn(awareness: Awareness): Person[] {
   const people: Person[] = [];
   awareness.getStates().forEach((state, clientId) => {
     const user = state.user as { name?: unknown; color?: unknown } | undefined;
-    if (!user) return;
+    if (typeof user !== 'object' || user === null) return;
     people.push({
       clientId,
-      name: typeof user.name === 'string' && user.name.trim() !== '' ? user.name.trim() : 'Anonymous',
-      color: typeof user.color === 'string' ? user.color : '#868e96',
+      name: safeName(user.name),
+      color: safeColor(user.color, clientId),
       self: clientId === awareness.clientID,
     });
   });

@@ -1,5 +1,6 @@
 import { parse as parseCookies } from 'hono/utils/cookie';
 import { TOKEN_COOKIE, TOKEN_QUERY_PARAM, TOKEN_SUBPROTOCOL_PREFIX } from '../../shared/auth.js';
+import { hostProblem, type HostPolicy } from './hosts.js';
 import { originPolicy, originProblem, type OriginPolicy } from './origin.js';
 import { grants } from './patterns.js';
 import { RevocationList } from './revocation.js';
@@ -11,6 +12,10 @@ export interface AuthOptions {
   secret: string | null;
   /** ALLOWED_ORIGINS; null for the default (see originPolicy). */
   allowedOrigins: readonly string[] | null;
+  /** PUBLIC_URL's origin: also the server's own origin. */
+  publicUrl?: string | null;
+  /** Host names accepted (DNS rebinding protection); any Host when absent. */
+  hosts?: HostPolicy;
   /** Where revocations are kept; ignored when open. */
   revocationFile: string;
   onRevocationReloadError?: (error: unknown) => void;
@@ -76,13 +81,15 @@ export function tokenFromRequest(request: RequestHead, sources: readonly TokenSo
 export class Authenticator {
   readonly open: boolean;
   readonly origins: OriginPolicy;
+  readonly hosts: HostPolicy;
   readonly revocations: RevocationList | null;
   readonly sessions: SessionTracker;
   private readonly key: Promise<SecretKey> | null;
 
   constructor(options: AuthOptions) {
     this.open = options.secret === null;
-    this.origins = originPolicy(options.allowedOrigins, this.open);
+    this.origins = originPolicy(options.allowedOrigins, this.open, options.publicUrl ?? null);
+    this.hosts = options.hosts ?? { any: true, names: new Set() };
     this.key = options.secret === null ? null : importSecret(options.secret);
     // Keep a rejected import from being reported as unhandled before the first request awaits it.
     this.key?.catch(() => {});
@@ -112,8 +119,15 @@ export class Authenticator {
     return this.authenticate(tokenFromRequest(request, sources)?.token ?? null);
   }
 
-  /** Throws AuthError(403) unless the request's Origin is allowed. */
+  /** Throws AuthError(403) unless the request's Host is one this server answers to (DNS rebinding). */
+  checkHost(request: RequestHead): void {
+    const problem = hostProblem(headerValue(request, 'host'), this.hosts);
+    if (problem) throw new AuthError(403, problem);
+  }
+
+  /** Throws AuthError(403) unless the request's Host and Origin are allowed. */
   checkOrigin(request: RequestHead): void {
+    this.checkHost(request);
     const problem = originProblem(headerValue(request, 'origin'), headerValue(request, 'host'), this.origins);
     if (problem) throw new AuthError(403, problem);
   }

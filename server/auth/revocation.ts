@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Access } from './tokens.js';
+import { CLOCK_LEEWAY_SECONDS, type Access } from './tokens.js';
 
 /**
  * Revoked tokens, kept in a small JSON file (REVOCATION_FILE, by default
@@ -11,7 +11,14 @@ import type { Access } from './tokens.js';
  *
  *     { "version": 1,
  *       "tokens":   { "<jti>": <exp, Unix seconds> },     // single tokens; dropped once expired
- *       "subjects": { "alice": <Unix seconds> } }         // every token of alice issued up to then
+ *       "subjects": { "alice": <Unix seconds> } }         // when every token of alice was revoked
+ *
+ * A subject revoked at time R (this server's clock) loses every token whose `iat` is at most
+ * R + CLOCK_LEEWAY_SECONDS (60 s). The leeway is there because tokens are accepted with an `iat`
+ * up to 60 s in the future (the minting backend's clock may run ahead): a token minted just before
+ * R by a clock 45 s ahead carries iat = R + 45 and must not survive. The cost: a new token for the
+ * subject works once it is minted more than 60 s after the revocation (mint replacements a minute
+ * later). A token without `iat` cannot show when it was issued and is revoked too.
  */
 export interface RevocationData {
   version: 1;
@@ -121,8 +128,9 @@ export class RevocationList {
     if (!access.authenticated) return null;
     if (access.tokenId !== null && Object.hasOwn(this.data.tokens, access.tokenId)) return 'token revoked';
     const before = Object.hasOwn(this.data.subjects, access.subject) ? this.data.subjects[access.subject] : undefined;
-    // A token without `iat` cannot show it was issued after the revocation.
-    if (before !== undefined && (access.issuedAt === null || access.issuedAt <= before)) return 'token revoked';
+    // A token without `iat` cannot show it was issued after the revocation; one whose iat lies
+    // within the clock leeway after it may come from a clock running ahead (see above).
+    if (before !== undefined && (access.issuedAt === null || access.issuedAt <= before + CLOCK_LEEWAY_SECONDS)) return 'token revoked';
     return null;
   }
 

@@ -71,8 +71,13 @@ export class AuthError extends Error {
 export const MIN_SECRET_LENGTH = 32;
 /** Longer tokens are refused before any parsing. */
 export const MAX_TOKEN_LENGTH = 8 * 1024;
-/** Tolerated clock difference between the minting backend and this server (for iat/nbf). */
-const CLOCK_LEEWAY_SECONDS = 60;
+/**
+ * Tolerated clock difference between the minting backend and this server (for iat/nbf). Revoking
+ * a subject covers tokens issued up to this long after the revocation (revocation.ts).
+ */
+export const CLOCK_LEEWAY_SECONDS = 60;
+/** 9999-12-31T23:59:59Z: later time claims are nonsense (and overflow Date, 1e308 gave a 500). */
+export const MAX_UNIX_SECONDS = 253_402_300_799;
 const MAX_SUBJECT_LENGTH = 200;
 
 export type SecretKey = webcrypto.CryptoKey;
@@ -135,6 +140,11 @@ function isFiniteNumber(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value);
 }
 
+/** A time claim: Unix seconds from 1970 to 9999 (a JSON number, fractions allowed). */
+function isUnixTime(value: unknown): value is number {
+  return isFiniteNumber(value) && value >= 0 && value <= MAX_UNIX_SECONDS;
+}
+
 /** Checks the payload's shape; throws AuthError(401) naming the first problem. */
 export function parseClaims(payload: Record<string, unknown>, now: number): TokenClaims {
   const fail = (why: string): never => {
@@ -146,9 +156,10 @@ export function parseClaims(payload: Record<string, unknown>, now: number): Toke
   for (const pattern of docs as unknown[]) if (patternProblem(pattern)) fail(`"docs": ${patternProblem(pattern)}`);
   if (write !== undefined && typeof write !== 'boolean') fail('"write" must be true or false');
   if (admin !== undefined && typeof admin !== 'boolean') fail('"admin" must be true or false');
-  if (!isFiniteNumber(exp)) fail('"exp" (expiry) is required');
-  if (iat !== undefined && !isFiniteNumber(iat)) fail('"iat" must be a number');
-  if (nbf !== undefined && !isFiniteNumber(nbf)) fail('"nbf" must be a number');
+  if (exp === undefined) fail('"exp" (expiry) is required');
+  if (!isUnixTime(exp)) fail('"exp" must be Unix seconds between 0 and 253402300799 (year 9999)');
+  if (iat !== undefined && !isUnixTime(iat)) fail('"iat" must be Unix seconds between 0 and 253402300799 (year 9999)');
+  if (nbf !== undefined && !isUnixTime(nbf)) fail('"nbf" must be Unix seconds between 0 and 253402300799 (year 9999)');
   if (jti !== undefined && (typeof jti !== 'string' || jti.length > 200)) fail('"jti" must be a string');
   if ((exp as number) <= now) throw new AuthError(401, 'token expired');
   if (isFiniteNumber(iat) && iat > now + CLOCK_LEEWAY_SECONDS) fail('issued in the future');

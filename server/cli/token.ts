@@ -15,7 +15,8 @@ const USAGE = `Usage:
   npm run token -- verify <token>
       Checks a token against AUTH_SECRET and prints its claims.
   npm run token -- revoke (--token <token> | --token-id <jti> | --subject <name>)
-      Revokes one token, or every token of a subject issued until now. Writes REVOCATION_FILE
+      Revokes one token, or every token of a subject issued until now (and up to 60 s after, since
+      clocks that mint tokens may run ahead: mint a replacement a minute later). Writes REVOCATION_FILE
       (default DATA_DIR/revoked-tokens.json, i.e. ./data/revoked-tokens.json); running servers
       that read that file end the affected connections within a second.
 

@@ -1,16 +1,24 @@
 import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { Hono } from 'hono';
 import { META_MAP, documentNameProblem } from '../../shared/protocol.js';
 import { OPEN_ACCESS, documentProblem, type Access } from '../auth/authenticator.js';
 import { creationPrefix } from '../auth/patterns.js';
+import { clientAddress } from '../limits/connection-limiter.js';
+import type { TokenBuckets } from '../limits/token-bucket.js';
 import type { DocumentStore } from '../storage/types.js';
-import type { AuthVariables } from './auth.js';
+import { refuse, type AuthVariables } from './auth.js';
 import type { RoomRegistry } from '../sync/room-registry.js';
 
 const MAX_TITLE_CHARS = 200;
 const MAX_LIST = 500;
-/** With a token limited to some documents, this many recent documents are scanned for the list. */
-const MAX_SCAN = 5_000;
+
+export interface DocumentRouteOptions {
+  /** Document creations per token subject (or, open, per client address); null is unlimited. */
+  creations?: TokenBuckets | null;
+  /** Client address from X-Forwarded-For (behind a reverse proxy). */
+  trustProxy?: boolean;
+}
 
 function newDocumentName(): string {
   return randomBytes(9).toString('base64url');
@@ -35,7 +43,7 @@ async function readJson(request: Request): Promise<Record<string, unknown> | nul
  * `/api/documents`: list (most recently edited first), create, read and retitle documents.
  * A title set here is written into the document's meta map, so editors see it live.
  */
-export function createDocumentRoutes(store: DocumentStore, registry: RoomRegistry) {
+export function createDocumentRoutes(store: DocumentStore, registry: RoomRegistry, options: DocumentRouteOptions = {}) {
   const app = new Hono<{ Variables: AuthVariables }>();
   // Set by apiAuth; everything when the routes are used without it.
   const accessOf = (c: { get(key: 'access'): Access | undefined }): Access => c.get('access') ?? OPEN_ACCESS;
@@ -48,9 +56,11 @@ export function createDocumentRoutes(store: DocumentStore, registry: RoomRegistr
     }
     const access = accessOf(c);
     if (access.documents.includes('*')) return c.json({ documents: await store.list(limit) });
-    // Only what the token grants (among the MAX_SCAN most recently edited documents).
-    const visible = (await store.list(MAX_SCAN)).filter((info) => documentProblem(access, info.name) === null);
-    return c.json({ documents: visible.slice(0, limit) });
+    // Only what the token grants, selected by the storage query itself (an indexed range per
+    // pattern), so that no number of documents others create can push these out of the list.
+    // Filtered again here: the query and the token check must never disagree.
+    const visible = (await store.list(limit, access.documents)).filter((info) => documentProblem(access, info.name) === null);
+    return c.json({ documents: visible });
   });
 
   app.post('/', async (c) => {
@@ -69,11 +79,24 @@ export function createDocumentRoutes(store: DocumentStore, registry: RoomRegistr
     const title = body.title ?? '';
     const problem = titleProblem(title);
     if (problem) return c.json({ error: problem }, 400);
+    // Quota per token subject (open: per client address): one tenant creating thousands of
+    // documents costs storage and would crowd every list that shows recent documents.
+    const retryAfter = options.creations?.take(creatorKey(c, access)) ?? null;
+    if (retryAfter !== null) {
+      c.header('Retry-After', String(retryAfter));
+      return refuse(c, 429, `too many documents created; try again in ${retryAfter} s`);
+    }
     const created = await store.create(name, title as string);
     if (!created) return c.json({ error: `a document named "${name}" exists already` }, 409);
     if (title !== '') await registry.withRoom(name, (room) => room.change((doc) => doc.getMap(META_MAP).set('title', title)));
     return c.json(await store.info(name), 201);
   });
+
+  const creatorKey = (c: { env: unknown; req: { header(name: string): string | undefined } }, access: Access): string => {
+    if (access.authenticated) return `subject:${access.subject}`;
+    const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+    return `address:${clientAddress(incoming?.socket.remoteAddress, c.req.header('x-forwarded-for'), options.trustProxy ?? false)}`;
+  };
 
   app.get('/:name', async (c) => {
     const name = c.req.param('name');

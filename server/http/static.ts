@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono } from 'hono';
+import type { SecurityHeaderVariables } from './security-headers.js';
 
 const NOT_BUILT = 'The client is not built: run `npm run build`.';
 
@@ -13,10 +15,12 @@ const NOT_BUILT = 'The client is not built: run `npm run build`.';
  * - `/lib/*`: the embeddable library, readable from other origins (CORS), since other apps
  *   load it with `<script type="module">`;
  * - `/examples/*`: the embedding example;
- * anything else is a file or a 404.
+ * anything else is a file or a 404. Never a dotfile or anything under a dot-directory (`.env`,
+ * `.git/`), however the path is spelled. Source maps exist (and are served) only in a build made
+ * with SOURCEMAP=1.
  */
 export function createStaticRoutes(root: string) {
-  const app = new Hono();
+  const app = new Hono<{ Variables: SecurityHeaderVariables }>();
   const index = path.join(root, 'index.html');
   const sendIndex = () => {
     if (!fs.existsSync(index)) return null;
@@ -24,6 +28,11 @@ export function createStaticRoutes(root: string) {
   };
   app.get('/', (c) => sendIndex() ?? c.text(NOT_BUILT, 503));
   app.get('/d/*', (c) => sendIndex() ?? c.text(NOT_BUILT, 503));
+  // After /d/* (a document may be named ".notes"), before any file is looked up.
+  app.use('/*', async (c, next) => {
+    if (hiddenPathProblem(c.req.path)) return c.json({ error: `nothing at ${c.req.path}` }, 404);
+    await next();
+  });
 
   app.use('/assets/*', async (c, next) => {
     await next();
@@ -44,8 +53,37 @@ export function createStaticRoutes(root: string) {
   });
   app.use('/examples/*', async (c, next) => {
     await next();
-    if (c.res.status === 200) c.header('cache-control', 'no-cache');
+    if (c.res.status !== 200) return;
+    c.header('cache-control', 'no-cache');
+    // The examples show embedding as another app would: with an inline module script. The CSP
+    // admits exactly those scripts by hash (cost: the page is read once more, a few KB).
+    if (c.res.headers.get('content-type')?.startsWith('text/html')) {
+      const html = await c.res.clone().text();
+      c.set('scriptHashes', inlineScriptHashes(html));
+    }
   });
   if (fs.existsSync(root)) app.use('/*', serveStatic({ root }));
   return app;
+}
+
+/** Why a request path must not reach the files (a dot segment, after percent-decoding), or null. */
+export function hiddenPathProblem(requestPath: string): string | null {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(requestPath);
+  } catch {
+    return 'malformed percent-encoding';
+  }
+  const segments = decoded.split(/[/\\]/);
+  return segments.some((segment) => segment.startsWith('.')) ? 'dotfiles are not served' : null;
+}
+
+/** CSP hashes (`'sha256-…'`) of the inline `<script>` elements of an HTML page. */
+export function inlineScriptHashes(html: string): string[] {
+  const hashes: string[] = [];
+  for (const match of html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script\s*>/gi)) {
+    if (/\ssrc\s*=/i.test(match[1]!)) continue;
+    hashes.push(`'sha256-${createHash('sha256').update(match[2]!, 'utf8').digest('base64')}'`);
+  }
+  return hashes;
 }

@@ -21,6 +21,8 @@ export interface SyncEndpointOptions extends AcceptOptions {
   limiter: ConnectionLimiter;
   /** Client address from X-Forwarded-For (behind a reverse proxy). */
   trustProxy: boolean;
+  /** An upgrade not completed this long after its request arrived is cut off (default 10 s). */
+  handshakeTimeoutMs?: number;
 }
 
 /** The y-websocket endpoint: a Node `upgrade` listener, and Hono routes for plain HTTP requests. */
@@ -217,11 +219,33 @@ export function createSyncEndpoint(prefix: string, options: SyncEndpointOptions)
     });
   }
 
+  const handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000;
+
   async function upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = request.url ?? '/';
     const target = upgradeTarget(request.method, url, request.headers.upgrade, prefix);
     if ('status' in target) return refuseUpgrade(socket, target.status, target.message);
     const requestHead: RequestHead = { url, headers: request.headers };
+    // Counted from the moment the request arrives, not once upgraded: handshakes in progress
+    // hold sockets too, and would otherwise escape the per-address limit.
+    const admission = limiter.admit(clientAddress(request.socket.remoteAddress, headerValue(requestHead, 'x-forwarded-for'), options.trustProxy));
+    if (!admission.ok) {
+      metrics.refused.inc({ reason: admission.status === 429 ? 'connections per address' : 'connections' });
+      return refuseUpgrade(socket, admission.status, admission.reason, refusalHeaders(admission.status, admission.reason));
+    }
+    // Until the upgrade, the slot goes with the TCP socket (a client gone while its token was
+    // checked, a handshake ws refuses); an upgraded socket frees it on `close` (onClose), and
+    // keeps no listener or timer of its own here (memory per idle connection).
+    if (socket.destroyed) return admission.release();
+    const release = () => {
+      clearTimeout(deadline);
+      admission.release();
+    };
+    const deadline = setTimeout(() => {
+      metrics.refused.inc({ reason: 'handshake timeout' });
+      socket.destroy();
+    }, handshakeTimeoutMs);
+    socket.once('close', release);
     let access: Access;
     try {
       access = await authorize(auth, requestHead, target.document);
@@ -230,22 +254,13 @@ export function createSyncEndpoint(prefix: string, options: SyncEndpointOptions)
       metrics.refused.inc({ reason: error.status === 401 ? 'unauthenticated' : 'forbidden' });
       return refuseUpgrade(socket, error.status, error.message, refusalHeaders(error.status, error.message));
     }
-    // Gone while its token was checked: a slot taken now would never be released.
     if (socket.destroyed) return;
-    const admission = limiter.admit(clientAddress(request.socket.remoteAddress, headerValue(requestHead, 'x-forwarded-for'), options.trustProxy));
-    if (!admission.ok) {
-      metrics.refused.inc({ reason: admission.status === 429 ? 'connections per address' : 'connections' });
-      return refuseUpgrade(socket, admission.status, admission.reason, refusalHeaders(admission.status, admission.reason));
-    }
-    let upgraded = false;
     wss.handleUpgrade(request, socket, head, (ws) => {
-      upgraded = true;
+      clearTimeout(deadline);
+      socket.off('close', release);
       socket.off('error', ignoreError);
       open(ws, target.document, access, admission);
     });
-    // ws refused the handshake itself (a malformed one) or the client is gone: the slot goes with
-    // the TCP socket. An upgraded socket frees it on `close`, without a listener of its own here.
-    if (!upgraded) socket.once('close', () => admission.release());
   }
 
   const routes = new Hono();

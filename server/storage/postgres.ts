@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { listPatterns, nameRange, postgresLike } from './list-patterns.js';
 import type { DocumentInfo, DocumentStore, LoggedUpdate, StoredDocument } from './types.js';
 
 export interface PostgresStoreOptions {
@@ -31,6 +32,9 @@ const MIGRATIONS: readonly string[] = [
      data BYTEA NOT NULL,
      PRIMARY KEY (name, seq)
    );`,
+  // Lists by access pattern compare names in code point order ("C"), whatever the database's
+  // collation; the primary key's index (database collation) cannot serve those ranges.
+  `CREATE INDEX documents_name_c ON documents (name COLLATE "C");`,
 ];
 
 /** Arbitrary but fixed key of the advisory lock that serialises migrations. */
@@ -86,6 +90,27 @@ const Q = {
 
 function query(name: keyof typeof Q, values: unknown[]): pg.QueryConfig {
   return { name, text: Q[name], values };
+}
+
+/** The list of documents `patterns` grant (see list-patterns.ts): one indexed arm per pattern. */
+function listMatchingQuery(limit: number, patterns: readonly string[]): pg.QueryConfig {
+  const values: unknown[] = [];
+  const param = (value: unknown) => {
+    values.push(value);
+    return `$${values.length}`;
+  };
+  const arms = listPatterns(patterns).map((pattern) => {
+    const range = nameRange(pattern);
+    const select = 'SELECT name, title, created_at, updated_at FROM documents WHERE ';
+    if (range.exact !== null) return select + `name = ${param(range.exact)}`;
+    const conditions: string[] = [];
+    if (range.prefix !== '') conditions.push(`name COLLATE "C" >= ${param(range.prefix)}`);
+    if (range.prefixEnd !== null) conditions.push(`name COLLATE "C" < ${param(range.prefixEnd)}`);
+    conditions.push(`name LIKE ${param(postgresLike(pattern))}`);
+    return select + conditions.join(' AND ');
+  });
+  if (arms.length === 0) return { text: 'SELECT name, title, created_at, updated_at FROM documents WHERE false', values: [] };
+  return { text: `${arms.join(' UNION ')} ORDER BY updated_at DESC, name LIMIT ${param(limit)}`, values };
 }
 
 /** Runs `fn` in a transaction on one pooled connection: committed if it returns, rolled back if it throws. */
@@ -193,8 +218,8 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       const { rows } = await pool.query<DocumentRow>(query('info', [name]));
       return rows[0] ? toInfo(rows[0]) : null;
     },
-    async list(limit) {
-      const { rows } = await pool.query<DocumentRow>(query('list', [limit]));
+    async list(limit, patterns) {
+      const { rows } = await pool.query<DocumentRow>(patterns === undefined ? query('list', [limit]) : listMatchingQuery(limit, patterns));
       return rows.map(toInfo);
     },
     async setTitle(name, title) {

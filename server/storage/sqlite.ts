@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { listPatterns, nameRange, sqliteGlob } from './list-patterns.js';
 import { createWriteQueue } from './sqlite-writes.js';
 import type { DocumentInfo, DocumentStore, LoggedUpdate, StoredDocument } from './types.js';
 
@@ -74,6 +75,38 @@ export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
 
   const writes = createWriteQueue(db);
 
+  // One arm per pattern, each an index range on the primary key (never the updated_at index,
+  // which would walk every document in edit order); UNION drops documents two patterns share.
+  const listStatements = new Map<string, Database.Statement<unknown[], DocumentRow>>();
+  const listMatching = (limit: number, patterns: readonly string[]): DocumentRow[] => {
+    const distinct = listPatterns(patterns);
+    if (distinct.length === 0) return [];
+    const arms: string[] = [];
+    const values: unknown[] = [];
+    for (const pattern of distinct) {
+      const range = nameRange(pattern);
+      if (range.exact !== null) {
+        arms.push('SELECT name, title, created_at, updated_at FROM documents WHERE name = ?');
+        values.push(range.exact);
+      } else {
+        const bounds = [range.prefix === '' ? null : 'name >= ?', range.prefixEnd === null ? null : 'name < ?'].filter(Boolean);
+        arms.push(`SELECT name, title, created_at, updated_at FROM documents WHERE ${[...bounds, 'name GLOB ?'].join(' AND ')}`);
+        if (range.prefix !== '') values.push(range.prefix);
+        if (range.prefixEnd !== null) values.push(range.prefixEnd);
+        values.push(sqliteGlob(pattern));
+      }
+    }
+    const sql = `${arms.join(' UNION ')} ORDER BY updated_at DESC, name LIMIT ?`;
+    // Cached by text (it depends on the patterns' shapes only, not their values).
+    let statement = listStatements.get(sql);
+    if (!statement) {
+      if (listStatements.size >= 256) listStatements.clear();
+      statement = db.prepare<unknown[], DocumentRow>(sql);
+      listStatements.set(sql, statement);
+    }
+    return statement.all(...values, limit);
+  };
+
   const readTx = db.transaction((name: string, afterSeq: number) => {
     const doc = statements.document.get(name);
     if (!doc) return { snapshot: null, updates: [] as LoggedUpdate[], seq: 0 };
@@ -110,8 +143,8 @@ export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
       const row = statements.info.get(name);
       return row ? toInfo(row) : null;
     },
-    async list(limit) {
-      return statements.list.all(limit).map(toInfo);
+    async list(limit, patterns) {
+      return (patterns === undefined ? statements.list.all(limit) : listMatching(limit, patterns)).map(toInfo);
     },
     async setTitle(name, title) {
       return (await writes.run({ op: 'setTitle', name, title })) as boolean;

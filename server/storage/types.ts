@@ -45,8 +45,12 @@ export interface DocumentStore {
   /** Creates the document if it does not exist; resolves true if it was created. */
   create(name: string, title: string): Promise<boolean>;
   info(name: string): Promise<DocumentInfo | null>;
-  /** Most recently edited first. */
-  list(limit: number): Promise<DocumentInfo[]>;
+  /**
+   * Most recently edited first. With `patterns` (document patterns of a token, `*` for any run of
+   * characters), only the documents they grant: matched in the query through an index on the
+   * name, so documents outside the patterns never take the place of granted ones.
+   */
+  list(limit: number, patterns?: readonly string[]): Promise<DocumentInfo[]>;
   setTitle(name: string, title: string): Promise<boolean>;
   /** Throws if the backend cannot serve requests. */
   check(): Promise<void>;

@@ -1,6 +1,7 @@
 import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness';
 import type * as Y from 'yjs';
 import type { Connection } from './connection.js';
+import { connectionAwarenessOrigin, instanceAwarenessOrigin, isAwarenessOrigin } from './origins.js';
 import { decodeAwarenessUpdate, encodeAwarenessEntries, encodeFrame, writeAwareness, type AwarenessEntry } from './protocol.js';
 
 interface AwarenessChange {
@@ -26,10 +27,12 @@ export interface AwarenessRelayOptions {
 /** Awareness client ids one connection may hold (a stock client uses one). */
 const MAX_CLIENTS_PER_CONNECTION = 4;
 
-/** Origin of awareness changes relayed from another instance. */
-class RemoteOrigin {
-  constructor(readonly instanceId: string) {}
-}
+/**
+ * Awareness bytes (JSON of every state) a room holds, as a multiple of the per-state bound: 16 ×
+ * 64 KB = 1 MiB at the defaults. A newcomer receives all of it at once, so without a room bound
+ * 100 read-only connections × 4 ids × 60 KB would send each newcomer 24 MB.
+ */
+const MAX_ROOM_STATES_FACTOR = 16;
 
 /** Who may change a client id's state: a connection here, or (by its id) another instance. */
 type Owner = Connection | string;
@@ -65,6 +68,9 @@ export class AwarenessRelay {
   private readonly selfIds = new WeakMap<Connection, number | null>();
   private readonly selfOwned = new Set<number>();
   private readonly changed = new Set<number>();
+  /** JSON bytes of each state this room holds, and their sum (bounded, see MAX_ROOM_STATES_FACTOR). */
+  private readonly stateBytes = new Map<number, number>();
+  private totalStateBytes = 0;
   /** The part of `changed` made by local connections, which is published. */
   private readonly changedLocally = new Set<number>();
   /**
@@ -92,6 +98,7 @@ export class AwarenessRelay {
     const entries = decodeAwarenessUpdate(update);
     if (!this.selfIds.has(connection)) this.selfIds.set(connection, entries.length === 1 ? entries[0]!.clientId : null);
     let added = 0;
+    let roomGrowth = 0;
     const allowed = entries.filter((entry) => {
       const owner = this.owners.get(entry.clientId);
       if (owner !== undefined && owner !== connection && typeof owner === 'object' && this.isOwnClaim(connection, entry.clientId)) {
@@ -105,25 +112,31 @@ export class AwarenessRelay {
         }
         return false;
       }
-      if (Buffer.byteLength(entry.stateJson) > this.options.maxStateBytes) return false;
-      if (owner === undefined && entry.stateJson !== 'null' && connection.awarenessClients.size + ++added > MAX_CLIENTS_PER_CONNECTION) return false;
+      const bytes = entry.stateJson === 'null' ? 0 : Buffer.byteLength(entry.stateJson);
+      if (bytes > this.options.maxStateBytes) return false;
+      if (owner === undefined && bytes > 0 && connection.awarenessClients.size + ++added > MAX_CLIENTS_PER_CONNECTION) return false;
+      const growth = bytes - (this.stateBytes.get(entry.clientId) ?? 0);
+      if (growth > 0 && this.totalStateBytes + roomGrowth + growth > this.options.maxStateBytes * MAX_ROOM_STATES_FACTOR) return false;
+      roomGrowth += growth;
       return true;
     });
     if (allowed.length > 0) {
-      applyAwarenessUpdate(this.awareness, allowed.length === entries.length ? update : encodeAwarenessEntries(allowed), connection);
+      applyAwarenessUpdate(this.awareness, allowed.length === entries.length ? update : encodeAwarenessEntries(allowed), connectionAwarenessOrigin(connection));
+      // Counted from the sender's JSON (no re-encoding); states relayed from other instances are bounded there.
+      for (const entry of allowed) if (this.awareness.states.has(entry.clientId)) this.countBytes(entry.clientId, entry.stateJson === 'null' ? 0 : Buffer.byteLength(entry.stateJson));
     }
     return { rejected: entries.length - allowed.length };
   }
 
   /** Applies states relayed from another instance (which checked ownership for its connections). */
   applyRemote(instanceId: string, update: Uint8Array): void {
-    applyAwarenessUpdate(this.awareness, update, new RemoteOrigin(instanceId));
+    applyAwarenessUpdate(this.awareness, update, instanceAwarenessOrigin(instanceId));
   }
 
   /** Removes every state owned by an instance that went away. */
   removeInstance(instanceId: string): void {
     const ids = [...this.owners].filter(([, owner]) => owner === instanceId).map(([id]) => id);
-    if (ids.length > 0) removeAwarenessStates(this.awareness, ids, new RemoteOrigin(instanceId));
+    if (ids.length > 0) removeAwarenessStates(this.awareness, ids, instanceAwarenessOrigin(instanceId));
   }
 
   /** An update with the states of this instance's connections, or null if there are none. */
@@ -147,7 +160,7 @@ export class AwarenessRelay {
   /** Removes the states of a connection that left and tells the others. */
   removeConnection(connection: Connection): void {
     const ids = [...connection.awarenessClients].filter((id) => this.owners.get(id) === connection);
-    if (ids.length > 0) removeAwarenessStates(this.awareness, ids, connection);
+    if (ids.length > 0) removeAwarenessStates(this.awareness, ids, connectionAwarenessOrigin(connection));
     for (const id of ids) this.disown(id);
     connection.awarenessClients.clear();
     for (const [id, claim] of this.claims) if (claim.connection === connection) this.claims.delete(id);
@@ -188,11 +201,13 @@ export class AwarenessRelay {
   }
 
   private readonly onUpdate = ({ added, updated, removed }: AwarenessChange, origin: unknown): void => {
-    const connection = origin && typeof origin === 'object' && 'awarenessClients' in origin ? (origin as Connection) : null;
-    const instance = origin instanceof RemoteOrigin ? origin.instanceId : null;
+    const known = isAwarenessOrigin(origin) ? origin : null;
+    const connection = known?.kind === 'connection' ? known.connection : null;
+    const instance = known?.kind === 'instance' ? known.instanceId : null;
     for (const id of added) this.track(id, connection, instance);
     for (const id of updated) this.track(id, connection, instance);
     for (const id of removed) {
+      this.countBytes(id, 0);
       this.changed.add(id);
       if (connection && this.options.publish) this.changedLocally.add(id);
       this.disown(id);
@@ -206,6 +221,13 @@ export class AwarenessRelay {
     this.claims.delete(id);
     if (!claim || claim.connection.closed || this.owners.has(id)) return;
     this.apply(claim.connection, encodeAwarenessEntries([claim.entry]));
+  }
+
+  /** Sets the room's count of awareness bytes for one client id (0: it has no state). */
+  private countBytes(id: number, bytes: number): void {
+    this.totalStateBytes += bytes - (this.stateBytes.get(id) ?? 0);
+    if (bytes === 0) this.stateBytes.delete(id);
+    else this.stateBytes.set(id, bytes);
   }
 
   private track(id: number, connection: Connection | null, instance: string | null): void {

@@ -51,7 +51,11 @@ export class RoomRegistry {
   private readonly entries = new Map<string, Entry>();
   private shuttingDown = false;
 
-  constructor(private readonly options: RoomRegistryOptions) {}
+  private readonly roomOptions: RoomRegistryOptions;
+
+  constructor(private readonly options: RoomRegistryOptions) {
+    this.roomOptions = { ...options, onBroken: (room) => void this.unload(room.name, { broken: true }) };
+  }
 
   get loadedRooms(): number {
     return this.entries.size;
@@ -150,7 +154,7 @@ export class RoomRegistry {
       if (parts && byteLength(parts) >= EARLY_ANSWER_MIN_BYTES) await stage.answerUntilReleased(parts);
       // The load-time metric is about storage and decoding, not the time given to early answers.
       const answeringMs = performance.now() - answeringFrom;
-      return Room.fromStored(name, stored, this.options, { fullStateFrame: stage.builtFrame, startedAt: startedAt + answeringMs });
+      return Room.fromStored(name, stored, this.roomOptions, { fullStateFrame: stage.builtFrame, startedAt: startedAt + answeringMs });
     } finally {
       stage.finish();
     }
@@ -167,7 +171,12 @@ export class RoomRegistry {
     return Promise.reject(new RoomLimitError(`too many documents open on this server (${this.options.maxRooms}); try again later`));
   }
 
-  private async unload(name: string): Promise<void> {
+  /**
+   * Commits what is pending, then (unless the room is `broken`: its document holds part of an
+   * update that failed) saves its title and compacts, and unloads it. A broken room goes at once,
+   * whoever is still connected; the next acquire loads the document afresh from storage.
+   */
+  private async unload(name: string, { broken = false } = {}): Promise<void> {
     const entry = this.entries.get(name);
     if (!entry) return;
     if (entry.unloading) return entry.unloading;
@@ -175,10 +184,11 @@ export class RoomRegistry {
     entry.idleTimer = null;
     const room = entry.room ?? (await entry.loading.catch(() => null));
     if (!room) return;
-    if (!this.shuttingDown && (room.connections.size > 0 || entry.holds > 0)) return;
+    if (!this.shuttingDown && !broken && (room.connections.size > 0 || entry.holds > 0)) return;
     entry.unloading = (async () => {
       try {
         await room.drain();
+        if (broken) return;
         await room.saveTitle();
         await room.compact();
       } catch (error) {

@@ -1,19 +1,20 @@
 import * as Y from 'yjs';
-import { CloseCode } from '../../shared/protocol.js';
+import { contentRules } from '../../shared/content-rules.js';
+import { CloseCode, PROSEMIRROR_FRAGMENT } from '../../shared/protocol.js';
+import { schema } from '../../shared/schema.js';
 import type { Logger } from '../logger.js';
 import type { SyncMetrics } from '../metrics.js';
 import type { DocumentStore, StoredDocument } from '../storage/types.js';
 import { AwarenessRelay } from './awareness-relay.js';
+import { CommittedOrder } from './committed-order.js';
 import type { Connection } from './connection.js';
+import { COMMITTED_ORIGIN, SERVER_ORIGIN, clientOrigin, completingPendingOrigin, isTransactionOrigin, type TransactionOrigin } from './origins.js';
+import { PendingContent } from './pending-content.js';
 import { ProtocolError, decodeClientMessage, encodeFrame, writeAccess, writeSavedState, writeSyncStep1, writeSyncStep2, writeUpdate } from './protocol.js';
+import { RoomUpkeep } from './room-upkeep.js';
 import { deriveTitle } from './title.js';
 import { UpdatePipeline } from './update-pipeline.js';
 import { UpdateGuard } from './update-guard.js';
-
-/** Origin of updates already committed to storage (read back, or committed by another instance). */
-export const COMMITTED_ORIGIN = Symbol('committed');
-/** Origin of changes the server itself makes (e.g. setting a title through the API). */
-export const SERVER_ORIGIN = Symbol('server');
 
 export interface RoomOptions {
   store: DocumentStore;
@@ -26,9 +27,13 @@ export interface RoomOptions {
   onCommitted?: (room: Room, update: Uint8Array, seq: number) => void;
   /** Told of awareness changes made by this instance's connections (coalesced), e.g. to publish them. */
   onAwareness?: (room: Room, update: Uint8Array) => void;
+  /**
+   * The room's document can no longer be trusted (Yjs threw half-way through applying an update):
+   * every connection was closed, nothing of that update was committed; unload it and load afresh.
+   */
+  onBroken?: (room: Room) => void;
 }
 
-const TITLE_REFRESH_MS = 2_000;
 /**
  * Relaying a batch costs one socket write per connection (~10 µs each on loopback, most of it in
  * the kernel). Commits are paced to one per this long per connection on average (at most
@@ -39,49 +44,32 @@ const TITLE_REFRESH_MS = 2_000;
  */
 const BATCH_SPACING_PER_CONNECTION_MS = 0.03;
 const MAX_BATCH_SPACING_MS = 20;
-/** How long an out-of-order committed update waits for the ones before it before storage is asked. */
-const GAP_WAIT_MS = 150;
-/** More updates than this waiting for a gap to fill: stop waiting and read storage. */
-const MAX_AHEAD = 1_000;
+
+const editorContent = { fragment: PROSEMIRROR_FRAGMENT, rules: contentRules(schema) };
 
 /**
- * One loaded document: its Y.Doc, awareness and connections. Updates from clients are applied,
- * committed in batches, and only then relayed; the same encoded frame goes to every recipient.
+ * One loaded document: its Y.Doc, awareness and connections. Updates from clients are checked,
+ * applied whole or not at all, committed in batches, and only then relayed; the same encoded frame
+ * goes to every recipient.
  */
 export class Room {
   readonly connections = new Set<Connection>();
   private readonly awarenessRelay: AwarenessRelay;
   private readonly updateGuard: UpdateGuard;
-  private readonly pipeline: UpdatePipeline;
-  /** Every log row up to this sequence number is contained in `doc`. */
-  private seq: number;
-  private rowsSinceCompaction: number;
-  private compacting: Promise<void> | null = null;
-  private catchingUp: Promise<void> | null = null;
-  /**
-   * Committed updates with seq > this.seq + 1, held until the ones before them arrive (relay
-   * messages from several instances may come out of order); null marks a local commit, which is
-   * in `doc` already. A gap that stays open for GAP_WAIT_MS is filled from storage.
-   */
-  private readonly ahead = new Map<number, Uint8Array | null>();
-  private gapTimer: NodeJS.Timeout | null = null;
-  private title: string;
-  /** State vector of the batch being committed, for connections that want SavedState frames. */
-  private batchStateVector: Uint8Array | null = null;
-  private titleTimer: NodeJS.Timeout | null = null;
+  private readonly pending: PendingContent;
+  private readonly pipeline: UpdatePipeline<TransactionOrigin, { seq: number; savedState: Uint8Array | null }>;
+  private readonly order: CommittedOrder;
+  private readonly upkeep: RoomUpkeep;
+  /** While a client update is applied: what the document emitted for it, committed only if it applied whole. */
+  private held: Uint8Array[] | null = null;
   private destroyed = false;
+  private broken = false;
   /**
    * The sync-step-2 frame for a client that has nothing (empty state vector), kept while the
    * document is unchanged: every newcomer would otherwise re-encode the whole document. Seeded at
    * load with the stored snapshot, which is the whole document when there are no log rows.
    */
   private fullStateFrame: Uint8Array | null = null;
-
-  /** Loads a document from storage into a new room. */
-  static async load(name: string, options: RoomOptions): Promise<Room> {
-    const started = performance.now();
-    return Room.fromStored(name, await options.store.load(name), options, { startedAt: started });
-  }
 
   /**
    * Builds a room from what storage returned for it (decoding it blocks for as long as the document
@@ -107,31 +95,48 @@ export class Room {
     logRows: number,
     private readonly options: RoomOptions,
   ) {
-    this.seq = seq;
-    this.rowsSinceCompaction = logRows;
-    this.title = deriveTitle(doc);
-    this.updateGuard = new UpdateGuard(doc, (clientId) => this.awarenessRelay.connectionOf(clientId));
+    const { store, metrics, logger } = options;
+    this.pending = new PendingContent(doc);
+    this.updateGuard = new UpdateGuard(doc, { announcedBy: (clientId) => this.awarenessRelay.connectionOf(clientId), content: editorContent });
     this.awarenessRelay = new AwarenessRelay(doc, {
       intervalMs: options.awarenessIntervalMs,
       maxStateBytes: options.maxAwarenessStateBytes,
       broadcast: (frame, except) => this.broadcast(frame, except),
       publish: options.onAwareness ? (update) => options.onAwareness!(this, update) : undefined,
     });
+    this.order = new CommittedOrder(seq, {
+      name,
+      store,
+      metrics,
+      logger,
+      apply: (updates) => doc.transact(() => updates.forEach((update) => Y.applyUpdate(doc, update)), COMMITTED_ORIGIN),
+    });
+    this.upkeep = new RoomUpkeep(logRows, {
+      name,
+      store,
+      metrics,
+      logger,
+      compactAfterRows: options.compactAfterRows,
+      title: () => deriveTitle(doc),
+      snapshot: () => ({ update: this.pending.hidden(() => Y.encodeStateAsUpdate(doc)), seq: this.order.committedSeq }),
+      settled: () => Promise.all([this.pipeline.whenIdle(), this.order.settled]),
+      mayCompact: () => !this.order.isCatchingUp && !this.broken,
+    });
     this.pipeline = new UpdatePipeline({
       commit: async (update) => {
         // The doc holds exactly this batch plus what is committed: its state vector is what
         // will be saved once the commit returns.
-        this.batchStateVector = this.hasSavedStateSubscribers() ? Y.encodeStateVector(doc) : null;
+        const savedState = this.hasSavedStateSubscribers() ? Y.encodeStateVector(doc) : null;
         const started = performance.now();
-        const committedSeq = await options.store.append(name, update);
-        options.metrics.persistSeconds.observe((performance.now() - started) / 1000);
-        return committedSeq;
+        const committedSeq = await store.append(name, update);
+        metrics.persistSeconds.observe((performance.now() - started) / 1000);
+        return { seq: committedSeq, savedState };
       },
-      committed: (update, committedSeq, origins) => this.onCommitted(update, committedSeq, origins),
+      committed: (update, commit, origins) => this.onCommitted(update, commit.seq, commit.savedState, origins),
       minSpacingMs: () => Math.min(this.connections.size * BATCH_SPACING_PER_CONNECTION_MS, MAX_BATCH_SPACING_MS),
       failed: (error, retryInMs) => {
-        options.metrics.persistFailures.inc();
-        options.logger.error({ err: error, document: name, retryInMs }, 'commit failed; updates held back and retried');
+        metrics.persistFailures.inc();
+        logger.error({ err: error, document: name, retryInMs }, 'commit failed; updates held back and retried');
       },
     });
     doc.on('update', this.onDocUpdate);
@@ -161,6 +166,7 @@ export class Room {
   receive(connection: Connection, frame: Uint8Array): void {
     const { metrics } = this.options;
     metrics.bytesIn.inc(frame.byteLength);
+    if (this.broken) return;
     try {
       const message = decodeClientMessage(frame);
       metrics.messagesIn.inc({ type: message.kind });
@@ -202,14 +208,12 @@ export class Room {
 
   /** Sequence number of the last committed update this room's document contains in order. */
   get committedSeq(): number {
-    return this.seq;
+    return this.order.committedSeq;
   }
 
   /** Applies an update committed elsewhere (another instance), in sequence; gaps are filled from storage. */
   applyCommitted(update: Uint8Array, seq: number): void {
-    if (this.destroyed || seq <= this.seq) return;
-    this.ahead.set(seq, update);
-    this.advance();
+    if (!this.destroyed) this.order.received(update, seq);
   }
 
   /**
@@ -217,51 +221,7 @@ export class Room {
    * Resolves with the number of log rows (or snapshots) it applied.
    */
   catchUp(): Promise<number> {
-    if (this.catchingUp) return this.catchingUp.then(() => 0);
-    let applied = 0;
-    const running = (async () => {
-      try {
-        const since = await this.options.store.readSince(this.name, this.seq);
-        if (this.destroyed || since.seq <= this.seq) return;
-        this.doc.transact(() => {
-          if (since.snapshot) Y.applyUpdate(this.doc, since.snapshot);
-          for (const row of since.updates) if (row.seq > this.seq) Y.applyUpdate(this.doc, row.update);
-        }, COMMITTED_ORIGIN);
-        applied = since.updates.filter((row) => row.seq > this.seq).length + (since.snapshot ? 1 : 0);
-        this.seq = since.seq;
-        this.options.metrics.catchUpRows.inc(applied);
-      } catch (error) {
-        this.options.logger.error({ err: error, document: this.name }, 'catching up from storage failed');
-      } finally {
-        this.catchingUp = null;
-        if (!this.destroyed) this.advance();
-      }
-    })();
-    this.catchingUp = running;
-    return running.then(() => applied);
-  }
-
-  /** Applies held updates that are next in sequence; schedules a catch-up for a gap that stays open. */
-  private advance(): void {
-    if (this.catchingUp) return;
-    for (let next = this.ahead.get(this.seq + 1); next !== undefined; next = this.ahead.get(this.seq + 1)) {
-      this.ahead.delete(this.seq + 1);
-      if (next) Y.applyUpdate(this.doc, next, COMMITTED_ORIGIN);
-      this.seq++;
-    }
-    for (const seq of this.ahead.keys()) if (seq <= this.seq) this.ahead.delete(seq);
-    if (this.ahead.size === 0) {
-      if (this.gapTimer) clearTimeout(this.gapTimer);
-      this.gapTimer = null;
-    } else if (this.ahead.size > MAX_AHEAD) {
-      void this.catchUp();
-    } else if (!this.gapTimer) {
-      this.gapTimer = setTimeout(() => {
-        this.gapTimer = null;
-        if (!this.destroyed && this.ahead.size > 0) void this.catchUp();
-      }, GAP_WAIT_MS);
-      this.gapTimer.unref();
-    }
+    return this.order.catchUp();
   }
 
   /** Applies awareness states relayed from another instance; they are not published again. */
@@ -287,43 +247,18 @@ export class Room {
   /** Resolves once every update received so far is committed. */
   async drain(): Promise<void> {
     await this.pipeline.whenIdle();
-    await this.catchingUp;
-    await this.compacting;
+    await this.order.settled;
+    await this.upkeep.settled;
   }
 
   /** Folds the update log into a snapshot now (if there is anything to fold). */
-  async compact(): Promise<void> {
-    await this.pipeline.whenIdle();
-    if (this.compacting) return this.compacting;
-    if (this.rowsSinceCompaction === 0 || this.catchingUp) return;
-    const uptoSeq = this.seq;
-    const snapshot = Y.encodeStateAsUpdate(this.doc);
-    const rows = this.rowsSinceCompaction;
-    this.compacting = this.options.store
-      .compact(this.name, snapshot, uptoSeq)
-      .then(() => {
-        this.rowsSinceCompaction = Math.max(0, this.rowsSinceCompaction - rows);
-        this.options.metrics.compactions.inc();
-      })
-      .catch((error: unknown) => this.options.logger.error({ err: error, document: this.name }, 'compaction failed'))
-      .finally(() => {
-        this.compacting = null;
-      });
-    return this.compacting;
+  compact(): Promise<void> {
+    return this.upkeep.compact();
   }
 
   /** Persists the derived title now if it changed. */
-  async saveTitle(): Promise<void> {
-    if (this.titleTimer) clearTimeout(this.titleTimer);
-    this.titleTimer = null;
-    const title = deriveTitle(this.doc);
-    if (title === this.title) return;
-    this.title = title;
-    try {
-      await this.options.store.setTitle(this.name, title);
-    } catch (error) {
-      this.options.logger.warn({ err: error, document: this.name }, 'saving the title failed');
-    }
+  saveTitle(): Promise<void> {
+    return this.upkeep.saveTitle();
   }
 
   /** Closes every connection with the given code and reason. */
@@ -333,21 +268,21 @@ export class Room {
 
   destroy(): void {
     this.destroyed = true;
-    if (this.titleTimer) clearTimeout(this.titleTimer);
-    if (this.gapTimer) clearTimeout(this.gapTimer);
-    this.ahead.clear();
+    this.upkeep.stop();
+    this.order.stop();
     this.pipeline.stop();
     this.doc.off('update', this.onDocUpdate);
     this.doc.off('afterTransaction', this.forgetFullState);
+    this.pending.destroy();
     this.awarenessRelay.destroy();
     this.doc.destroy();
   }
 
-  /** The reply to a sync step 1: what the document has beyond `stateVector`. */
+  /** The reply to a sync step 1: what the document has beyond `stateVector` (never pending content). */
   private syncStep2For(stateVector: Uint8Array): Uint8Array {
     // An empty state vector is the single byte 0 (no clients).
-    if (stateVector.length !== 1 || stateVector[0] !== 0) return encodeFrame(writeSyncStep2, Y.encodeStateAsUpdate(this.doc, stateVector));
-    this.fullStateFrame ??= encodeFrame(writeSyncStep2, Y.encodeStateAsUpdate(this.doc));
+    if (stateVector.length !== 1 || stateVector[0] !== 0) return encodeFrame(writeSyncStep2, this.pending.hidden(() => Y.encodeStateAsUpdate(this.doc, stateVector)));
+    this.fullStateFrame ??= encodeFrame(writeSyncStep2, this.pending.hidden(() => Y.encodeStateAsUpdate(this.doc)));
     return this.fullStateFrame;
   }
 
@@ -357,26 +292,69 @@ export class Room {
   };
 
   private readonly onDocUpdate = (update: Uint8Array, origin: unknown): void => {
+    if (this.held) {
+      this.held.push(update);
+      return;
+    }
     if (origin === COMMITTED_ORIGIN) {
       this.broadcast(encodeFrame(writeUpdate, update), null);
       return;
     }
-    this.pipeline.push(update, origin);
+    this.pipeline.push(update, isTransactionOrigin(origin) ? origin : SERVER_ORIGIN);
   };
 
+  /**
+   * Checks a client's update, then applies it whole or not at all: what the document emits for it
+   * is held until Yjs returns, and dropped if Yjs threw half-way (the room is then unloaded, see
+   * breakRoom). Throws ProtocolError for a refused update.
+   */
   private applyClientUpdate(connection: Connection, update: Uint8Array): void {
     // No structs, no deletions: every stock client answers our sync step 1 with this when it has
     // nothing we lack, and a Yjs transaction for it would cost more than the rest of a handshake.
     if (update.length === 2 && update[0] === 0 && update[1] === 0) return;
-    // Decode and check first so that garbage is refused whole instead of half-applied.
-    const writes = this.updateGuard.check(connection, update);
+    const checked = this.updateGuard.check(connection, update);
+    let origin: TransactionOrigin = clientOrigin(connection);
+    if (this.pending.waitsFor(checked.writes)) {
+      origin = completingPendingOrigin(connection);
+      const problem = this.updateGuard.pendingProblem(checked, this.pending.structs());
+      if (problem) {
+        // Held-back content that would not fit once completed is dropped; it is not the sender's.
+        this.options.metrics.refused.inc({ reason: 'pending content' });
+        this.options.logger.warn({ document: this.name, problem }, 'dropping held-back content that does not fit the document');
+        this.pending.drop();
+        origin = clientOrigin(connection);
+      }
+    }
+    const held: Uint8Array[] = (this.held = []);
     try {
-      Y.applyUpdate(this.doc, update, this.updateGuard.originFor(connection, writes));
+      Y.applyUpdate(this.doc, update, origin);
     } catch (error) {
-      this.options.logger.warn({ err: error, document: this.name }, 'update failed to apply');
+      this.held = null;
+      this.breakRoom(connection, error);
       throw new ProtocolError('update rejected by Yjs');
     }
-    this.updateGuard.claim(connection, writes);
+    this.held = null;
+    for (const emitted of held) this.pipeline.push(emitted, origin);
+    this.updateGuard.claim(connection, checked.writes);
+    const over = this.pending.overBounds();
+    if (over) {
+      this.options.metrics.refused.inc({ reason: 'pending content' });
+      throw new ProtocolError(over);
+    }
+  }
+
+  /**
+   * Yjs threw half-way through applying an update: the document holds part of it, which must
+   * never be committed or relayed. Everything else received is committed as usual; every other
+   * connection is told to reconnect (1012), and the room is unloaded and loaded afresh from storage.
+   */
+  private breakRoom(sender: Connection, error: unknown): void {
+    this.broken = true;
+    this.upkeep.stop();
+    this.options.metrics.refused.inc({ reason: 'update failed to apply' });
+    this.options.logger.error({ err: error, document: this.name, connection: sender.id }, 'an update failed half-way; reloading the document from storage');
+    for (const connection of this.connections) if (connection !== sender) connection.close(CloseCode.ServiceRestart, 'document reloading; reconnect');
+    this.options.onBroken?.(this);
   }
 
   /**
@@ -394,27 +372,15 @@ export class Room {
     });
   }
 
-  private onCommitted(update: Uint8Array, seq: number, origins: ReadonlySet<unknown>): void {
+  private onCommitted(update: Uint8Array, seq: number, savedState: Uint8Array | null, origins: ReadonlySet<TransactionOrigin>): void {
     // The sole sender of a batch has it already; a merged batch goes to everyone.
-    const only = origins.size === 1 ? origins.values().next().value : null;
-    this.broadcast(encodeFrame(writeUpdate, update), only as Connection | null);
-    this.rowsSinceCompaction++;
-    // Our own update is in `doc` already; it only moves `seq` once the ones before it are in too.
-    if (seq > this.seq) {
-      this.ahead.set(seq, null);
-      this.advance();
-    }
+    const only = origins.size === 1 ? origins.values().next().value! : null;
+    this.broadcast(encodeFrame(writeUpdate, update), only?.kind === 'client' ? only.connection : null);
+    // Our own update is in `doc` already; it only moves the sequence once the ones before it are in too.
+    this.order.committedHere(seq);
     this.options.onCommitted?.(this, update, seq);
-    if (this.batchStateVector) this.sendSavedState(this.batchStateVector);
-    if (this.rowsSinceCompaction >= this.options.compactAfterRows && !this.compacting) {
-      setImmediate(() => {
-        if (!this.destroyed) void this.compact();
-      });
-    }
-    if (!this.titleTimer) {
-      this.titleTimer = setTimeout(() => void this.saveTitle(), TITLE_REFRESH_MS);
-      this.titleTimer.unref();
-    }
+    if (savedState) this.sendSavedState(savedState);
+    this.upkeep.committed();
   }
 
   private hasSavedStateSubscribers(): boolean {

@@ -2,13 +2,27 @@ import * as Y from 'yjs';
 import { META_MAP, PROSEMIRROR_FRAGMENT } from '../../shared/protocol.js';
 
 const MAX_TITLE_CHARS = 120;
+/**
+ * Nodes looked at to find the first line: the title is in the first few blocks of any real
+ * document, and a bound keeps a hostile one (10,000 nested elements, a million empty paragraphs)
+ * from costing more than a few milliseconds.
+ */
+const MAX_NODES_VISITED = 10_000;
 
-function textOf(node: Y.XmlElement | Y.XmlText | Y.XmlHook): string {
-  if (node instanceof Y.XmlText) {
-    return (node.toDelta() as Array<{ insert: unknown }>).map((op) => (typeof op.insert === 'string' ? op.insert : '')).join('');
+/** The text of one block, walked iteratively (depth-first, in order), up to `limit` characters. */
+function textOf(block: Y.XmlElement | Y.XmlText | Y.XmlHook, budget: { nodes: number }, limit: number): string {
+  let text = '';
+  const stack: Array<Y.XmlElement | Y.XmlText | Y.XmlHook> = [block];
+  while (stack.length > 0 && budget.nodes-- > 0 && text.length < limit) {
+    const node = stack.pop()!;
+    if (node instanceof Y.XmlText) {
+      for (const op of node.toDelta() as Array<{ insert: unknown }>) if (typeof op.insert === 'string') text += op.insert;
+    } else if (node instanceof Y.XmlElement) {
+      const children = node.toArray();
+      for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
+    }
   }
-  if (node instanceof Y.XmlElement) return node.toArray().map(textOf).join('');
-  return '';
+  return text;
 }
 
 /**
@@ -16,9 +30,13 @@ function textOf(node: Y.XmlElement | Y.XmlText | Y.XmlHook): string {
  * first non-empty block. Reads only what exists; never defines root types on the document.
  */
 export function deriveTitle(doc: Y.Doc): string {
-  const meta = doc.share.get(META_MAP);
-  if (meta) {
-    const title = doc.getMap(META_MAP).get('title');
+  if (doc.share.has(META_MAP)) {
+    let title: unknown;
+    try {
+      title = doc.getMap(META_MAP).get('title');
+    } catch {
+      title = undefined; // the name holds some other type
+    }
     if (typeof title === 'string' && title.trim() !== '') return title.trim().slice(0, MAX_TITLE_CHARS);
   }
   if (!doc.share.has(PROSEMIRROR_FRAGMENT)) return '';
@@ -28,8 +46,10 @@ export function deriveTitle(doc: Y.Doc): string {
   } catch {
     return ''; // the name holds some other type: not an editor document
   }
-  for (const block of fragment.toArray()) {
-    const text = textOf(block).replace(/\s+/g, ' ').trim();
+  const budget = { nodes: MAX_NODES_VISITED };
+  for (let block = fragment._first; block && budget.nodes > 0; block = block.right) {
+    if (block.deleted || !(block.content instanceof Y.ContentType)) continue;
+    const text = textOf(block.content.type as Y.XmlElement, budget, MAX_TITLE_CHARS * 4).replace(/\s+/g, ' ').trim();
     if (text !== '') return text.slice(0, MAX_TITLE_CHARS);
   }
   return '';

@@ -1,49 +1,60 @@
 import * as Y from 'yjs';
+import type { ContentRules } from '../../shared/content-rules.js';
+import { UpdateStructureCheck } from '../content/update-structure.js';
 import type { Connection } from './connection.js';
 import { ProtocolError } from './protocol.js';
 
+type Struct = Y.Item | Y.GC | Y.Skip;
+
+export interface UpdateGuardOptions {
+  /** The local connection that announced this client id in awareness, if any. */
+  announcedBy?: (clientId: number) => Connection | undefined;
+  /** The editor's fragment and its rules: content there is checked against the schema. */
+  content?: { fragment: string; rules: ContentRules };
+}
+
+/** What check() learned of an update, for apply and claim. */
+export interface CheckedUpdate {
+  /** Client ids the update writes new content for. */
+  writes: number[];
+  structs: Struct[];
+}
+
+/** Writers remembered per room by subject after their connection left (oldest forgotten first). */
+const MAX_REMEMBERED_WRITERS = 10_000;
+
 /**
- * Checks a client's document update before it is applied, beyond what Y.decodeUpdate checks, and
- * keeps stale copies out of what Yjs holds back ("pending"). Yjs trusts updates; a writer could
- * otherwise break the document for everyone:
+ * Checks a client's document update before it is applied, beyond what Y.decodeUpdate checks. Yjs
+ * trusts updates; a writer could otherwise break the document for everyone:
  *
  * - An item may refer (origin, right origin, parent) to an earlier item of its own client only.
  *   Yjs does not check this; such an item makes a later update throw half-way through being applied.
+ * - Structure (see UpdateStructureCheck): nesting depth is bounded everywhere, and in the editor's
+ *   fragment only what the schema allows goes where it allows it, so no update can overflow a
+ *   stack here or in an editor, or hold content the editor cannot show (and would then erase).
  * - A connection may not write new content as a client id that another connection of this room
- *   writes with or announced in awareness: a forged item at the clock an honest client is about to
- *   use makes the server drop that client's real edit as a duplicate, and the documents diverge.
- *   The id passes to another connection once its writer is gone, or to a connection of the same
- *   subject (the same person reconnecting before the old connection timed out). A server running
- *   open has one subject, "anonymous", so there ids move freely.
+ *   writes with, or that a connection that may write announced in awareness: a forged item at the
+ *   clock an honest client is about to use makes the server drop that client's real edit as a
+ *   duplicate, and the documents diverge. The id passes to another connection once its writer is
+ *   gone, and then only to a connection of the subject that last wrote with it (the same person
+ *   reconnecting). A read-only connection's announcements never count: ownership comes from
+ *   writing. A server running open has one subject, "anonymous", so there ids move freely.
  * - Nor may it delete content of such a client id that the server does not have yet (Yjs would
  *   keep the deletion and apply it the moment the owner writes, erasing the owner's next edits).
- * - No stale copies stay pending. Yjs keeps items whose dependencies are missing (even copies of
- *   items it has by now) and merges them into every full-state encoding, which is what newcomers
- *   load and what compaction stores; there a forged copy can shadow the real item, and newcomers
- *   cannot load the document (the fuzz test found this). After every transaction, pending items
- *   the document already covers are discarded; genuinely new ones wait for their dependencies as
- *   usual (an update can arrive before one it builds on, e.g. from another instance).
  */
-/** Origin of a client update applied while something was pending (see UpdateGuard.originFor). */
-export const MAY_COMPLETE_PENDING = Symbol('client update that may complete pending content');
-
 export class UpdateGuard {
   private readonly writers = new Map<number, Connection>();
   private readonly written = new Map<Connection, Set<number>>();
+  /** The subject that last wrote with each client id, kept after its connection left. */
+  private readonly lastSubject = new Map<number, string>();
 
   constructor(
     private readonly doc: Y.Doc,
-    /** The local connection that announced this client id in awareness, if any. */
-    private readonly announcedBy: (clientId: number) => Connection | undefined = () => undefined,
-  ) {
-    doc.on('afterTransaction', this.prunePending);
-  }
+    private readonly options: UpdateGuardOptions = {},
+  ) {}
 
-  /**
-   * Throws ProtocolError if `update` may not be applied for `connection`; otherwise returns the
-   * client ids it writes new content for, to be passed to claim() once it is applied.
-   */
-  check(connection: Connection, update: Uint8Array): number[] {
+  /** Throws ProtocolError if `update` may not be applied for `connection`. */
+  check(connection: Connection, update: Uint8Array): CheckedUpdate {
     let decoded: ReturnType<typeof Y.decodeUpdate>;
     try {
       decoded = Y.decodeUpdate(update);
@@ -71,55 +82,41 @@ export class UpdateGuard {
     for (const client of clients) {
       if (this.ownedByAnother(connection, client)) throw new ProtocolError(`update writes as client ${client}, which another connection writes with`);
     }
-    return [...clients];
+    const problem = this.structureProblem(decoded.structs);
+    if (problem) throw new ProtocolError(`update refused: ${problem}`);
+    return { writes: [...clients], structs: decoded.structs };
   }
 
   /**
-   * The origin to apply a client's update with (`writes` from check()). An update that writes
-   * for a client id something pending waits for may complete it, and the document then emits the
-   * pending content (other clients' items or deletions) in the same transaction: a distinct
-   * origin makes the room relay that to the sender too, instead of skipping the sender as it does
-   * for its own update.
+   * Why the pending structs, completed by `update`'s, would not fit the document (they were
+   * checked alone when they arrived, but their place was unknown then), or null.
    */
-  originFor(connection: Connection, writes: readonly number[]): unknown {
-    const { pendingStructs, pendingDs } = this.doc.store;
-    if (pendingStructs && writes.some((client) => pendingStructs.missing.has(client))) return MAY_COMPLETE_PENDING;
-    if (pendingDs) {
-      const waiting = Y.decodeUpdateV2(pendingDs).ds.clients;
-      if (writes.some((client) => waiting.has(client))) return MAY_COMPLETE_PENDING;
-    }
-    return connection;
+  pendingProblem(update: CheckedUpdate, pending: readonly Struct[]): string | null {
+    if (pending.length === 0) return null;
+    return this.structureProblem([...update.structs, ...pending]);
   }
 
-  private ownedByAnother(connection: Connection, client: number): boolean {
-    const owner = this.writers.get(client) ?? this.announcedBy(client);
-    return owner !== undefined && owner !== connection && !this.mayTakeOver(connection, owner);
+  private structureProblem(structs: readonly Struct[]): string | null {
+    const content = this.options.content;
+    if (!content) return null;
+    return new UpdateStructureCheck(this.doc, structs, content.fragment, content.rules).problem();
   }
 
-  /** Records that `connection` writes with these client ids. */
+  /** Records that `connection` writes with these client ids (once its update is applied). */
   claim(connection: Connection, clients: readonly number[]): void {
     for (const client of clients) {
       const previous = this.writers.get(client);
       if (previous === connection) continue;
       if (previous) this.written.get(previous)?.delete(client);
       this.writers.set(client, connection);
+      this.remember(client, connection.access.subject);
       let own = this.written.get(connection);
       if (!own) this.written.set(connection, (own = new Set()));
       own.add(client);
     }
   }
 
-  /** Discards pending items the document already covers (see above). */
-  readonly prunePending = (): void => {
-    const { store } = this.doc;
-    const pending = store.pendingStructs;
-    if (!pending) return;
-    const rest = Y.diffUpdateV2(pending.update, Y.encodeStateVector(this.doc));
-    if (Y.decodeUpdateV2(rest).structs.length === 0) store.pendingStructs = null;
-    else pending.update = rest;
-  };
-
-  /** Forgets a connection that left. */
+  /** Forgets a connection that left (its subject stays remembered for its client ids). */
   release(connection: Connection): void {
     const own = this.written.get(connection);
     if (!own) return;
@@ -127,7 +124,21 @@ export class UpdateGuard {
     this.written.delete(connection);
   }
 
-  private mayTakeOver(connection: Connection, owner: Connection): boolean {
-    return owner.closed || connection.access.subject === owner.access.subject;
+  /** Whether `client` belongs to someone else: a live writer, a writer's announcement, or the subject that last wrote with it. */
+  private ownedByAnother(connection: Connection, client: number): boolean {
+    const { subject } = connection.access;
+    const writer = this.writers.get(client);
+    if (writer === connection) return false;
+    if (writer && !writer.closed) return writer.access.subject !== subject;
+    const announcer = this.options.announcedBy?.(client);
+    if (announcer && announcer !== connection && !announcer.closed && announcer.access.canWrite && announcer.access.subject !== subject) return true;
+    const last = this.lastSubject.get(client);
+    return last !== undefined && last !== subject;
+  }
+
+  private remember(client: number, subject: string): void {
+    this.lastSubject.delete(client);
+    this.lastSubject.set(client, subject);
+    if (this.lastSubject.size > MAX_REMEMBERED_WRITERS) this.lastSubject.delete(this.lastSubject.keys().next().value!);
   }
 }

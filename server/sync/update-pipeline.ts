@@ -1,10 +1,10 @@
 import * as Y from 'yjs';
 
-export interface PipelineHooks {
-  /** Durably stores one merged update and returns its sequence number. */
-  commit(update: Uint8Array): Promise<number>;
-  /** Runs after the commit, with the origins whose updates the batch holds. */
-  committed(update: Uint8Array, seq: number, origins: ReadonlySet<unknown>): void;
+export interface PipelineHooks<Origin, Commit> {
+  /** Durably stores one merged update; what it returns (e.g. the sequence number) goes to `committed`. */
+  commit(update: Uint8Array): Promise<Commit>;
+  /** Runs after the commit, with what it returned and the origins whose updates the batch holds. */
+  committed(update: Uint8Array, commit: Commit, origins: ReadonlySet<Origin>): void;
   /** A commit failed; the batch is kept and retried after `retryInMs`. */
   failed(error: unknown, retryInMs: number): void;
   /**
@@ -38,9 +38,9 @@ export function mergeUpdatesBalanced(updates: readonly Uint8Array[]): Uint8Array
  * Batches the updates of one tick into a single commit, one commit at a time, in order.
  * Nothing is released (`committed`) before its commit resolved: persist before relay.
  */
-export class UpdatePipeline {
+export class UpdatePipeline<Origin = unknown, Commit = number> {
   private pending: Uint8Array[] = [];
-  private pendingOrigins = new Set<unknown>();
+  private pendingOrigins = new Set<Origin>();
   private running = false;
   private scheduled = false;
   private retryTimer: NodeJS.Timeout | null = null;
@@ -55,14 +55,14 @@ export class UpdatePipeline {
   private pacingRefilledAt = 0;
   private spacingTimer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly hooks: PipelineHooks) {}
+  constructor(private readonly hooks: PipelineHooks<Origin, Commit>) {}
 
   /** True when nothing is waiting to be committed. */
   get idle(): boolean {
     return !this.running && this.pending.length === 0;
   }
 
-  push(update: Uint8Array, origin: unknown): void {
+  push(update: Uint8Array, origin: Origin): void {
     this.pushedCount++;
     this.pending.push(update);
     this.pendingOrigins.add(origin);
@@ -140,11 +140,11 @@ export class UpdatePipeline {
     this.pendingOrigins = new Set();
     const merged = mergeUpdatesBalanced(batch);
     try {
-      const seq = await this.hooks.commit(merged);
+      const commit = await this.hooks.commit(merged);
       this.retryMs = 50;
       this.running = false;
       this.committedCount = batchEnd;
-      this.hooks.committed(merged, seq, origins);
+      this.hooks.committed(merged, commit, origins);
       this.releaseWatermarkWaiters();
     } catch (error) {
       // Keep the batch in front of whatever arrived meanwhile and try again later.

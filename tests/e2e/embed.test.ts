@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, onTestFinished, test } from 'vitest';
 import { editorContent, launchBrowser, openUser, screenshot, STATIC_DIR, statusText, waitForSaved, type UserPage } from '../helpers/browser.js';
+import { TOKEN_SUBPROTOCOL_PREFIX } from '../../shared/auth.js';
 import { startServer, type ServerProcess } from '../helpers/server.js';
 
 const T = 20_000;
@@ -29,14 +30,32 @@ async function typeInto(page: Page, scope: string, text: string): Promise<void> 
   await page.keyboard.type(text, { delay: 5 });
 }
 
+/**
+ * Another app that embeds the editor: its own little HTTP server, so its pages have another origin
+ * (another port), which the collaboration server lists in ALLOWED_ORIGINS as an operator would.
+ */
+let hostApp: http.Server;
+let hostOrigin: string;
+const hostPage = () => `<!doctype html><html><body><h1>Host app</h1><div id="notes"></div>
+      <script type="module">
+        import { mountEditor } from '${server.httpUrl}/lib/collab-editor.js';
+        window.editor = mountEditor(document.getElementById('notes'), {
+          server: '${server.httpUrl}', document: 'embed-e2e', user: { name: 'Carol', color: '#0b7285' },
+        });
+      </script></body></html>`;
+
 beforeAll(async () => {
-  server = await startServer({ env: { STATIC_DIR } });
+  hostApp = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(hostPage()));
+  await new Promise<void>((resolve) => hostApp.listen(0, '127.0.0.1', resolve));
+  hostOrigin = `http://127.0.0.1:${(hostApp.address() as AddressInfo).port}`;
+  server = await startServer({ env: { STATIC_DIR, ALLOWED_ORIGINS: hostOrigin } });
   browser = await launchBrowser();
 }, 90_000);
 
 afterAll(async () => {
   await browser?.close();
   await server?.kill();
+  await new Promise<void>((resolve) => (hostApp ? hostApp.close(() => resolve()) : resolve()));
 });
 
 describe('embedding', () => {
@@ -94,19 +113,7 @@ describe('embedding', () => {
 
   test('an app on another origin loads the library and edits the same document', async () => {
     const { page, errors } = await user(null);
-    // Another app: its own little HTTP server, so its pages have another origin (another port).
-    const html = `<!doctype html><html><body><h1>Host app</h1><div id="notes"></div>
-      <script type="module">
-        import { mountEditor } from '${server.httpUrl}/lib/collab-editor.js';
-        window.editor = mountEditor(document.getElementById('notes'), {
-          server: '${server.httpUrl}', document: 'embed-e2e', user: { name: 'Carol', color: '#0b7285' },
-        });
-      </script></body></html>`;
-    const hostServer = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(html));
-    await new Promise<void>((resolve) => hostServer.listen(0, '127.0.0.1', resolve));
-    const host = `http://127.0.0.1:${(hostServer.address() as AddressInfo).port}`;
-    onTestFinished(() => new Promise<void>((resolve) => hostServer.close(() => resolve())));
-    await page.goto(`${host}/notes`);
+    await page.goto(`${hostOrigin}/notes`);
     await waitForSaved(page, '#notes');
     await editorContent(page, '#notes').getByText('Bob answers from the custom element.').waitFor({ timeout: T });
     await page.locator('#notes .ce-presence [data-name="Carol"][data-color="#0b7285"]').waitFor();
@@ -132,10 +139,15 @@ describe('access tokens (client side)', () => {
     expect(new URL(page.url()).search).toBe('');
     expect(await page.evaluate(() => localStorage.getItem('collab.token'))).toBe('tok-123');
 
-    const socket = page.waitForEvent('websocket', (ws) => ws.url().includes('/sync/'));
+    // The token travels as a WebSocket subprotocol, never in the URL (which proxies log).
+    const offered: Array<{ protocols: string[]; search: string }> = [];
+    await page.routeWebSocket(/\/sync\//, (ws) => {
+      offered.push({ protocols: ws.protocols(), search: new URL(ws.url()).search });
+      ws.connectToServer();
+    });
     await page.goto(`${server.httpUrl}/d/token-doc`);
-    expect(new URL((await socket).url()).searchParams.get('token')).toBe('tok-123');
     await waitForSaved(page);
+    expect(offered[0]).toEqual({ protocols: ['collab', 'collab.token.tok-123'], search: '' });
   });
 
   test('a 401 from the API shows a field to paste a token, and the list loads with it', async () => {
@@ -161,7 +173,7 @@ describe('access tokens (client side)', () => {
     const { page } = await user('Frank');
     const tokens: Array<string | null> = [];
     await page.routeWebSocket(/\/sync\//, (ws) => {
-      const token = new URL(ws.url()).searchParams.get('token');
+      const token = ws.protocols().find((protocol) => protocol.startsWith(TOKEN_SUBPROTOCOL_PREFIX))?.slice(TOKEN_SUBPROTOCOL_PREFIX.length) ?? null;
       tokens.push(token);
       if (token !== 'good-token') {
         ws.close({ code: 4401, reason: 'a valid access token is required' });

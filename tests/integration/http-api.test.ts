@@ -42,7 +42,7 @@ describe('HTTP API', () => {
     expect(((await badName.json()) as { error: string }).error).toMatch(/whitespace/);
     expect((await post({ name: 42 })).status).toBe(400);
     expect((await post({ title: 'x'.repeat(500) })).status).toBe(400);
-    const notJson = await api('/api/documents/Design%20review', { method: 'PATCH', body: 'nope' });
+    const notJson = await api('/api/documents/Design%20review', { method: 'PATCH', body: 'nope', headers: { 'content-type': 'application/json' } });
     expect(notJson.status).toBe(400);
     expect((await api('/api/documents?limit=0')).status).toBe(400);
     expect((await api('/api/documents/nobody-here')).status).toBe(404);

@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { Connection, type SyncSocket } from '../../server/sync/connection.js';
-import { MAY_COMPLETE_PENDING, UpdateGuard } from '../../server/sync/update-guard.js';
+import { PendingContent } from '../../server/sync/pending-content.js';
+import { UpdateGuard } from '../../server/sync/update-guard.js';
 
 const socket: SyncSocket = { send() {}, close() {}, bufferedAmount: 0 };
 const connection = (subject: string) => new Connection(socket, { subject, canWrite: true }, 1 << 20);
 
 /** Applies like Room.applyClientUpdate does. */
 function apply(doc: Y.Doc, guard: UpdateGuard, from: Connection, update: Uint8Array): void {
-  const writes = guard.check(from, update);
+  const { writes } = guard.check(from, update);
   Y.applyUpdate(doc, update, from);
   guard.claim(from, writes);
 }
@@ -46,7 +47,7 @@ describe('update guard', () => {
   it('refuses new content under a client id another connection writes with or announced, unless it is the same subject', () => {
     const doc = new Y.Doc();
     const owner = connection('alice');
-    const guard = new UpdateGuard(doc, (id) => (id === 99 ? owner : undefined));
+    const guard = new UpdateGuard(doc, { announcedBy: (id) => (id === 99 ? owner : undefined) });
     const [a1, a2] = clientUpdates(5, (d) => {
       d.getText('t').insert(0, 'one');
       d.getText('t').insert(3, 'two');
@@ -63,7 +64,7 @@ describe('update guard', () => {
     expect(doc.getText('t').toString()).toBe('onetwo');
   });
 
-  it('passes a client id on once its writer is gone', () => {
+  it('passes a client id on once its writer is gone, to the subject that wrote with it only', () => {
     const doc = new Y.Doc();
     const guard = new UpdateGuard(doc);
     const first = connection('a');
@@ -73,13 +74,24 @@ describe('update guard', () => {
     });
     apply(doc, guard, first, u1!);
     guard.release(first);
-    apply(doc, guard, connection('b'), u2!);
+    expect(() => apply(doc, guard, connection('b'), u2!)).toThrow(/writes as client 3/);
+    apply(doc, guard, connection('a'), u2!);
     expect(doc.getText('t').toString()).toBe('yx');
+  });
+
+  it('never lets a read-only connection own a client id by announcing it', () => {
+    const doc = new Y.Doc();
+    const reader = new Connection(socket, { subject: 'reader', canWrite: false }, 1 << 20);
+    const guard = new UpdateGuard(doc, { announcedBy: () => reader });
+    const [update] = clientUpdates(8, (d) => d.getText('t').insert(0, 'mine'));
+    apply(doc, guard, connection('writer'), update!);
+    expect(doc.getText('t').toString()).toBe('mine');
   });
 
   it('discards pending copies of items the document has, and keeps genuinely new pending items until their dependencies arrive', () => {
     const doc = new Y.Doc();
     const guard = new UpdateGuard(doc);
+    const pending = new PendingContent(doc);
     const [real] = clientUpdates(11, (d) => d.getText('t').insert(0, 'real'));
     apply(doc, guard, connection('alice'), real!);
     // Written by hand (update format v1): 1 client, 1 struct, client 11 clock 0, info 4 (string
@@ -111,8 +123,8 @@ describe('update guard', () => {
     // The update that completes it is applied with an origin that makes the room relay the
     // completed content to its sender too; others are applied as their connection's.
     const carol = connection('carol');
-    expect(guard.originFor(carol, [21])).toBe(MAY_COMPLETE_PENDING);
-    expect(guard.originFor(carol, [23])).toBe(carol);
+    expect(pending.waitsFor([21])).toBe(true);
+    expect(pending.waitsFor([23])).toBe(false);
     apply(doc, guard, carol, Y.encodeStateAsUpdate(base));
     expect(doc.store.pendingStructs).toBeNull();
 

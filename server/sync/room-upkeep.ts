@@ -1,0 +1,113 @@
+import type { Logger } from '../logger.js';
+import type { SyncMetrics } from '../metrics.js';
+import type { DocumentStore } from '../storage/types.js';
+
+const TITLE_REFRESH_MS = 2_000;
+
+export interface RoomUpkeepOptions {
+  name: string;
+  store: Pick<DocumentStore, 'compact' | 'setTitle'>;
+  metrics: SyncMetrics;
+  logger: Logger;
+  compactAfterRows: number;
+  /** The document's title as it reads now. */
+  title(): string;
+  /** The whole document as one update (without content Yjs holds back), and the seq it contains. */
+  snapshot(): { update: Uint8Array; seq: number };
+  /** Resolves when nothing is waiting to be committed or caught up; compaction waits for it. */
+  settled(): Promise<unknown>;
+  /** False while the document must not be folded (e.g. a catch-up is running). */
+  mayCompact(): boolean;
+}
+
+/**
+ * What a room does besides syncing: folds its update log into a snapshot once it has
+ * `compactAfterRows` rows, and stores its derived title a little after edits. Neither ever throws
+ * into the room: failures are logged and tried again at the next occasion.
+ */
+export class RoomUpkeep {
+  private rowsSinceCompaction: number;
+  private compacting: Promise<void> | null = null;
+  private titleTimer: NodeJS.Timeout | null = null;
+  private savedTitle = '';
+  private stopped = false;
+
+  constructor(
+    logRows: number,
+    private readonly options: RoomUpkeepOptions,
+  ) {
+    this.rowsSinceCompaction = logRows;
+    this.savedTitle = this.readTitle();
+  }
+
+  /** Resolves when a running compaction is done. */
+  get settled(): Promise<void> {
+    return this.compacting ?? Promise.resolve();
+  }
+
+  /** A row was appended to the log: compacts when due, refreshes the title soon. */
+  committed(): void {
+    if (this.stopped) return;
+    this.rowsSinceCompaction++;
+    if (this.rowsSinceCompaction >= this.options.compactAfterRows && !this.compacting) {
+      setImmediate(() => {
+        if (!this.stopped) void this.compact();
+      });
+    }
+    if (!this.titleTimer) {
+      this.titleTimer = setTimeout(() => void this.saveTitle(), TITLE_REFRESH_MS);
+      this.titleTimer.unref();
+    }
+  }
+
+  /** Folds the update log into a snapshot now (if there is anything to fold). */
+  async compact(): Promise<void> {
+    await this.options.settled();
+    if (this.compacting) return this.compacting;
+    if (this.stopped || this.rowsSinceCompaction === 0 || !this.options.mayCompact()) return;
+    const { update, seq } = this.options.snapshot();
+    const rows = this.rowsSinceCompaction;
+    this.compacting = this.options.store
+      .compact(this.options.name, update, seq)
+      .then(() => {
+        this.rowsSinceCompaction = Math.max(0, this.rowsSinceCompaction - rows);
+        this.options.metrics.compactions.inc();
+      })
+      .catch((error: unknown) => this.options.logger.error({ err: error, document: this.options.name }, 'compaction failed'))
+      .finally(() => {
+        this.compacting = null;
+      });
+    return this.compacting;
+  }
+
+  /** Stores the derived title now if it changed. */
+  async saveTitle(): Promise<void> {
+    if (this.titleTimer) clearTimeout(this.titleTimer);
+    this.titleTimer = null;
+    if (this.stopped) return;
+    const title = this.readTitle();
+    if (title === this.savedTitle) return;
+    this.savedTitle = title;
+    try {
+      await this.options.store.setTitle(this.options.name, title);
+    } catch (error) {
+      this.options.logger.warn({ err: error, document: this.options.name }, 'saving the title failed');
+    }
+  }
+
+  /** Nothing more is compacted or saved (the room is going, or its document can't be trusted). */
+  stop(): void {
+    this.stopped = true;
+    if (this.titleTimer) clearTimeout(this.titleTimer);
+    this.titleTimer = null;
+  }
+
+  private readTitle(): string {
+    try {
+      return this.options.title();
+    } catch (error) {
+      this.options.logger.warn({ err: error, document: this.options.name }, 'reading the title failed');
+      return this.savedTitle;
+    }
+  }
+}
