@@ -5,7 +5,10 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { editorContent, launchBrowser, openUser, screenshot, STATIC_DIR, statusText, waitForSaved, type UserPage } from '../helpers/browser.js';
+import { PROSEMIRROR_FRAGMENT } from '../../shared/protocol.js';
+import { connectClient, synced } from '../helpers/clients.js';
 import { startServer, tempDir, type ServerProcess } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait.js';
 
 const T = 20_000; // DOM waits: generous, the machine has two cores shared with other suites
 
@@ -229,10 +232,19 @@ describe('workspace and editor', () => {
     await statusText(a).filter({ hasText: 'Offline' }).waitFor({ timeout: T });
 
     await typeAtEnd(a, ' OFFLINE-EDIT-ALICE');
-    await typeAtEnd(b, ' ONLINE-EDIT-BOB');
-    await waitForSaved(b);
-    // Really apart: neither sees the other's edit while Alice is offline
-    await a.waitForTimeout(1500);
+    // A witness connected to the same document: what reaches it was broadcast to every connection.
+    const witness = connectClient(server.syncUrl, decodeURIComponent(new URL(docUrl).pathname.replace(/^\/d\//, '')));
+    try {
+      await synced(witness);
+      await typeAtEnd(b, ' ONLINE-EDIT-BOB');
+      await waitForSaved(b);
+      // Really apart: neither sees the other's edit while Alice is offline. No fixed wait: Bob's edit
+      // has reached the witness, so the server has sent it to everyone connected, and Alice's
+      // edit was made before Bob's was saved (the server would have relayed hers with it).
+      await waitFor(() => witness.doc.getXmlFragment(PROSEMIRROR_FRAGMENT).toString().includes('ONLINE-EDIT-BOB'), "Bob's edit to reach a witness", T);
+    } finally {
+      witness.destroy();
+    }
     expect((await blocks(a)).join('\n')).not.toContain('ONLINE-EDIT-BOB');
     expect((await blocks(b)).join('\n')).not.toContain('OFFLINE-EDIT-ALICE');
     await expect(statusText(a).textContent()).resolves.toBe('Offline · changes kept on this device');

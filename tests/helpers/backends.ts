@@ -24,4 +24,17 @@ export const postgresBackend: Backend = {
   },
 };
 
+/**
+ * PostgreSQL as production runs it: fsync and full_page_writes on (the default backend turns them
+ * off for speed, which is safe only while PostgreSQL itself never crashes).
+ */
+export const durablePostgresBackend: Backend = {
+  name: 'PostgreSQL (durable: fsync on)',
+  async setup() {
+    const { startPostgres } = await import('./services.js');
+    const postgres = await startPostgres({ durable: true });
+    return { env: { DATABASE_URL: postgres.url }, teardown: () => postgres.stop() };
+  },
+};
+
 export const backends: Backend[] = [sqliteBackend, postgresBackend];

@@ -65,10 +65,29 @@ export async function openUser(browser: Browser, options: { name: string | null;
     if (message.type() !== 'error') return;
     const text = message.text();
     // Expected while offline or while a server restarts: failed connection attempts.
-    if (/WebSocket connection to .* failed|ERR_INTERNET_DISCONNECTED|ERR_CONNECTION_REFUSED|Failed to load resource/.test(text)) return;
+    if (/WebSocket connection to .* failed|ERR_INTERNET_DISCONNECTED|ERR_CONNECTION_REFUSED/.test(text)) return;
+    // A failed request is expected of the API (a 401 asks for a token, a 404 for a missing
+    // document) and while offline; never of the app's own scripts, styles and images.
+    if (/Failed to load resource/.test(text) && (!isAppAsset(message.location().url) || /net::ERR_/.test(text))) return;
     errors.push(`console: ${text}`);
   });
+  page.on('response', (response) => {
+    if (response.status() >= 400 && isAppAsset(response.url())) errors.push(`asset: ${response.status()} for ${response.url()}`);
+  });
   return { context, page, errors };
+}
+
+/** A file of the app itself (script, style, page, image), as opposed to the API, the sync socket or another site. */
+function isAppAsset(url: string): boolean {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false;
+  }
+  if (parsed.hostname !== '127.0.0.1' && parsed.hostname !== 'localhost') return false;
+  // The browser asks for /favicon.ico by itself on pages without an icon (the embed example).
+  return !/^\/(api|sync)(\/|$)/.test(parsed.pathname) && !/^\/(healthz|metrics|favicon\.ico)$/.test(parsed.pathname);
 }
 
 /** Saves a screenshot to tests/e2e/screenshots/<name>.png (look at them: they show what a person sees). */

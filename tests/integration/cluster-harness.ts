@@ -151,18 +151,43 @@ export async function converged(clients: TestClient[], what: string, timeoutMs =
   return textOf(clients[0]!);
 }
 
-/** Text markers `<tag>` that `text` contains. */
+/** Text markers `<tag>` that `text` contains (a set: hides duplicates; compare markerList too). */
 export function markers(text: string): Set<string> {
   return new Set(text.match(/<[^<>]+>/g) ?? []);
 }
 
-/** Inserts `<tag>` at a random place of the client's body text. */
+/** Every text marker `<tag>` of `text`, sorted, duplicates kept: equal to the sorted inserted list only if each is there once. */
+export function markerList(text: string): string[] {
+  return (text.match(/<[^<>]+>/g) ?? []).sort();
+}
+
+/**
+ * Where markers go is random but replayable: the seed is printed once per test file, and
+ * TEST_SEED=<seed> repeats it.
+ */
+export const seed = Number(process.env.TEST_SEED ?? Date.now() % 1_000_000_007);
+console.log(`cluster-harness random seed ${seed} (replay with TEST_SEED=${seed})`);
+export const random = mulberry32(seed);
+
+/** A small seeded PRNG (Tommy Ettinger's mulberry32): uniform in [0, 1). */
+function mulberry32(initial: number): () => number {
+  let state = initial >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Inserts `<tag>` at a random (seeded) place of the client's body text. */
 export function insertMarker(client: TestClient, tag: string): void {
   const body = client.doc.getText('body');
   // Insert between markers only, so that markers are never split.
   const text = body.toString();
   const boundaries = [0, ...[...text.matchAll(/>/g)].map((m) => m.index! + 1)];
-  body.insert(boundaries[Math.floor(Math.random() * boundaries.length)]!, `<${tag}>`);
+  body.insert(boundaries[Math.floor(random() * boundaries.length)]!, `<${tag}>`);
 }
 
 export async function metricValue(server: { httpUrl: string }, metric: string): Promise<number> {

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type * as Y from 'yjs';
-import { backends } from '../helpers/backends.js';
+import { backends, durablePostgresBackend } from '../helpers/backends.js';
 import { connectClient, synced, type TestClient } from '../helpers/clients.js';
 import { startServer, tempDir, type ServerProcess } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
@@ -10,7 +10,7 @@ import { waitFor } from '../helpers/wait.js';
  * the server. A writer streams numbered edits, an observer records what reached it, the server is
  * killed, and after a restart every number the observer saw must still be there.
  */
-describe.each(backends)('durability on $name', (backend) => {
+describe.each([...backends, durablePostgresBackend])('durability on $name', (backend) => {
   let env: Record<string, string> = {};
   let teardown: () => Promise<void> = async () => {};
   const servers: ServerProcess[] = [];
@@ -63,7 +63,9 @@ describe.each(backends)('durability on $name', (backend) => {
     const timer = setInterval(() => {
       for (let i = 0; i < 5; i++) numbers(writer.doc).push([next++]);
     }, 1);
-    const killAfter = 300 + Math.floor(Math.random() * 1200);
+    // Random, but replayable: printed now, and KILL_AFTER_MS=<ms> repeats it.
+    const killAfter = Number(process.env.KILL_AFTER_MS ?? 300 + Math.floor(Math.random() * 1200));
+    console.log(`${backend.name}: killing after ${killAfter} ms (replay with KILL_AFTER_MS=${killAfter})`);
     await waitFor(() => numbers(observer.doc).length > 0, 'the observer to receive edits');
     await new Promise((resolve) => setTimeout(resolve, killAfter));
     clearInterval(timer);

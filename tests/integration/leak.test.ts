@@ -62,8 +62,9 @@ describe('connect/disconnect cycles', () => {
     await waitFor(async () => (await metric(server.httpUrl, 'collab_connections')) === 0, 'every connection to be gone', 30_000, 50);
     await waitFor(async () => (await metric(server.httpUrl, 'collab_rooms')) === 0, 'every room to unload', 30_000, 50);
     for (let i = 0; i < 3; i++) {
+      const acknowledged = server.logs.filter((line) => line.includes('"gcOnSignal"')).length;
       server.child.kill('SIGUSR2');
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await waitFor(() => server.logs.filter((line) => line.includes('"gcOnSignal"')).length > acknowledged, 'the server to acknowledge a forced GC', 10_000);
     }
     return { rss: await metric(server.httpUrl, 'process_resident_memory_bytes'), heap: await metric(server.httpUrl, 'nodejs_heap_size_used_bytes') };
   }

@@ -3,6 +3,7 @@ import { connectClient, synced, type TestClient } from '../helpers/clients.js';
 import { startServer, type ServerProcess } from '../helpers/server.js';
 import { startPostgres, type PostgresService } from '../helpers/services.js';
 import { waitFor } from '../helpers/wait.js';
+import { metricValue } from './cluster-harness.js';
 
 const servers: ServerProcess[] = [];
 const clients: TestClient[] = [];
@@ -30,9 +31,17 @@ describe('PostgreSQL outage', () => {
 
     await postgres.kill();
     await waitFor(async () => (await fetch(`${server.httpUrl}/healthz`)).status === 503, '/healthz to report storage down', 10_000, 100);
+    const failuresBefore = await metricValue(server, 'collab_persist_failures_total');
     writer.doc.getText('body').insert(text(writer).length, 'during;');
-    // Not committed, so not relayed.
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    // Not committed, so not relayed. No fixed wait: the server has tried to commit the edit (and
+    // failed), and a cursor change the writer sent after the edit has reached the reader, so the
+    // connection between them works and the server has long handled the edit.
+    await waitFor(async () => (await metricValue(server, 'collab_persist_failures_total')) > failuresBefore, 'a failed commit of the held edit', 15_000, 50);
+    writer.provider.awareness.setLocalStateField('marker', 'after the held edit');
+    await waitFor(
+      () => (reader.provider.awareness.getStates().get(writer.doc.clientID) as { marker?: string } | undefined)?.marker === 'after the held edit',
+      "the writer's cursor change (sent after the edit) to reach the reader",
+    );
     expect(text(reader)).toBe('before;');
 
     await postgres.restart();

@@ -1,3 +1,4 @@
+import { waitFor } from '../helpers/wait.js';
 import { describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { Redis } from 'ioredis';
@@ -26,7 +27,8 @@ describe('throwaway services', () => {
     expect(await redis.ping()).toBe('PONG');
     await service.kill();
     await service.restart();
-    await new Promise((r) => setTimeout(r, 500));
+    // The client reconnects by itself: wait until it is ready again rather than for a fixed time.
+    await waitFor(() => redis.status === 'ready', 'the Redis client to reconnect to the restarted Redis', 15_000);
     expect(await redis.ping()).toBe('PONG');
     redis.disconnect();
     await service.stop();

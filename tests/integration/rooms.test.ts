@@ -1,21 +1,22 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { connectClient, synced, type TestClient } from '../helpers/clients.js';
 import { metric } from '../helpers/metrics.js';
-import { startServer, type ServerProcess } from '../helpers/server.js';
+import { useServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 
 describe('room lifecycle', () => {
-  let server: ServerProcess;
+  const serverOf = useServer({ env: { ROOM_IDLE_MS: '300' } });
+  let server: ReturnType<typeof serverOf>;
   const clients: TestClient[] = [];
-  beforeAll(async () => {
-    server = await startServer({ env: { ROOM_IDLE_MS: '300' } });
-  });
-  afterAll(async () => {
-    for (const client of clients) client.destroy();
-    await server.kill();
+  // Each test starts from an empty server: its clients gone, its rooms unloaded.
+  afterEach(async () => {
+    for (const client of clients.splice(0)) client.destroy();
+    await waitFor(async () => (await metric(server.httpUrl, 'collab_connections')) === 0, 'every connection to close');
+    await waitFor(async () => (await metric(server.httpUrl, 'collab_rooms')) === 0, 'every room to unload', 10_000, 50);
   });
 
   it('loads a document once when many clients arrive at the same moment', async () => {
+    server = serverOf();
     const loadsBefore = await metric(server.httpUrl, 'collab_room_load_seconds_count');
     const crowd = Array.from({ length: 25 }, () => connectClient(server.syncUrl, 'stampede'));
     clients.push(...crowd);
@@ -26,8 +27,10 @@ describe('room lifecycle', () => {
   });
 
   it('unloads a room after its last client left, and loads it again intact', async () => {
-    const connectionsBefore = await metric(server.httpUrl, 'collab_connections');
-    const roomsBefore = await metric(server.httpUrl, 'collab_rooms');
+    server = serverOf();
+    const connectionsBefore = 0;
+    const roomsBefore = 0;
+    expect(await metric(server.httpUrl, 'collab_rooms')).toBe(roomsBefore);
     const writer = connectClient(server.syncUrl, 'comes and goes');
     clients.push(writer);
     await synced(writer);

@@ -223,6 +223,42 @@ export function describeStoreContract(label: string, createBackend: () => Promis
       expect((await store.list(10))[0]).toMatchObject({ name: 'one', title: 'One' });
     });
 
+    it('lists by access pattern: exactly the granted documents, most recently edited first', async () => {
+      const names = [
+        'team/a', 'team/b', 'team/x/notes', 'team/y/draft', 'teamwork', 'Team/caps', 'tea',
+        'notes', 'notes2', 'p%_\\[?]/1', 'p%_\\[?]/2', 'pX_\\[?]/3', 'p%a\\[?]/4', 'ünï/1', 'ünï/2', 'ünj/1', 'zz',
+      ];
+      for (const name of names) await store.create(name, '');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await store.append('team/b', bytes('edit'));
+      const listed = async (patterns: string[], limit = 100) => (await store.list(limit, patterns)).map((d) => d.name);
+      const team = await listed(['team/*']);
+      expect(team[0]).toBe('team/b');
+      expect(team.slice(1).sort()).toEqual(['team/a', 'team/x/notes', 'team/y/draft']);
+      expect(await listed(['team/*'], 2)).toEqual(team.slice(0, 2));
+      expect(await listed(['team/*/notes'])).toEqual(['team/x/notes']);
+      expect(await listed(['notes'])).toEqual(['notes']);
+      // Characters that mean something to GLOB or LIKE are literal in patterns.
+      // (Created in the same millisecond: their order is not defined.)
+      expect((await listed(['p%_\\[?]/*'])).sort()).toEqual(['p%_\\[?]/1', 'p%_\\[?]/2']);
+      expect((await listed(['ünï/*'])).sort()).toEqual(['ünï/1', 'ünï/2']);
+      expect((await listed(['*/1'])).sort()).toEqual(['p%_\\[?]/1', 'ünï/1', 'ünj/1'].sort());
+      expect((await listed(['notes', 'team/a', 'team/*', 'zz'])).sort()).toEqual(['notes', 'team/a', 'team/b', 'team/x/notes', 'team/y/draft', 'zz'].sort());
+      expect(await listed(['nothing/*', 'missing'])).toEqual([]);
+      expect((await listed(['*'])).length).toBe(names.length);
+    });
+
+    it('lists by access pattern however many more recent documents others have', async () => {
+      await store.create('victim/old', 'Old');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      // More than the 5,000 documents the list used to scan, all edited after the victim's.
+      const crowd = Array.from({ length: 5_100 }, (_, i) => `attacker/${String(i).padStart(5, '0')}`);
+      for (let i = 0; i < crowd.length; i += 300) await Promise.all(crowd.slice(i, i + 300).map((name) => store.create(name, '')));
+      expect((await store.list(10, ['victim/*'])).map((d) => d.name)).toEqual(['victim/old']);
+      expect((await store.list(10, ['victim/old', 'attacker/00042'])).map((d) => d.name).sort()).toEqual(['attacker/00042', 'victim/old']);
+      expect(await store.list(3, ['attacker/*'])).toHaveLength(3);
+    });
+
     it('keeps everything across close and reopen', async () => {
       const doc = new Y.Doc();
       await store.create('doc', 'Kept');

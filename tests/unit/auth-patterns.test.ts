@@ -22,10 +22,11 @@ describe('document patterns', () => {
     expect(matchesPattern(pattern, name)).toBe(expected);
   });
 
-  it('matches in linear-ish time however many stars there are', () => {
-    const started = performance.now();
-    expect(matchesPattern('*a*a*a*a*a*a*a*a*a*a*b', 'a'.repeat(200))).toBe(false);
-    expect(performance.now() - started).toBeLessThan(50);
+  // No stopwatch (the machine is shared): an input on which backtracking over the stars would need
+  // about C(20000, 25) steps, i.e. never finish, must be answered at all within the test's deadline.
+  it('matches without backtracking however many stars there are', { timeout: 10_000 }, () => {
+    expect(matchesPattern(`${'*a'.repeat(25)}*b`, 'a'.repeat(20_000))).toBe(false);
+    expect(matchesPattern(`${'*a'.repeat(25)}*b`, `${'a'.repeat(20_000)}b`)).toBe(true);
   });
 
   it('grants by any pattern and finds a prefix for unnamed new documents', () => {
@@ -63,8 +64,9 @@ describe('origins', () => {
     expect(originProblem('http://docs.example.com', 'docs.example.com:80', policy)).toBeNull();
   });
 
-  it('defaults to any origin when open and to the own origin with tokens; * allows any', () => {
-    expect(originProblem('https://evil.example', 'h', originPolicy(null, true))).toBeNull();
+  it('defaults to the own origin, open or with tokens; * allows any', () => {
+    // An open server that admitted any origin could be read and written by every page its user visits.
+    expect(originProblem('https://evil.example', 'h', originPolicy(null, true))).toMatch(/not allowed/);
     expect(originProblem('https://evil.example', 'h', originPolicy(null, false))).toMatch(/not allowed/);
     expect(originProblem('https://evil.example', 'h', originPolicy(['*'], false))).toBeNull();
   });

@@ -65,9 +65,11 @@ describe('LoadingStage', () => {
   it('releases the decode at once when nobody waits, once every hold settled, or when the window closes', async () => {
     const { stored } = storedDocument(0);
     const alone = new LoadingStage();
-    let started = performance.now();
-    await alone.answerUntilReleased(storedParts(stored)!);
-    expect(performance.now() - started).toBeLessThan(90);
+    let releasedAlone = false;
+    void alone.answerUntilReleased(storedParts(stored)!).then(() => (releasedAlone = true));
+    // "At once": within a few microtask hops, before any timer (even a 1 ms poll) could run.
+    for (let hop = 0; hop < 5; hop++) await Promise.resolve();
+    expect(releasedAlone).toBe(true);
 
     const held = new LoadingStage();
     let settled = false;
@@ -80,10 +82,11 @@ describe('LoadingStage', () => {
 
     const stuck = new LoadingStage();
     stuck.whenAnswering((answer) => answer.holdDecodeUntil(() => false));
-    started = performance.now();
+    const started = performance.now();
     await stuck.answerUntilReleased(storedParts(stored)!);
+    // It waited for the whole 100 ms window (a lower bound: load only makes it later), and then
+    // gave up on the hold (it resolved at all). How soon after the window is for benchmarks.
     expect(performance.now() - started).toBeGreaterThanOrEqual(99);
-    expect(performance.now() - started).toBeLessThan(1_000);
   });
 
   it('tells connections arriving while it answers right away, and none once the room is built', async () => {

@@ -16,30 +16,37 @@ function textOf(update: Uint8Array): string {
 
 describe('UpdatePipeline', () => {
   it('when paced, gathers the updates of several ticks into the next commit once the burst is used up', async () => {
-    const commits: number[] = [];
+    const commits: string[] = [];
     let seq = 0;
     const pipeline = new UpdatePipeline({
       async commit(update) {
-        commits.push(textOf(update).length);
+        commits.push(textOf(update));
         return ++seq;
       },
       committed() {},
       failed() {},
-      minSpacingMs: () => 60_000,
+      // Long enough that the burst below cannot earn a token back on a loaded machine (it takes
+      // microseconds), short enough that the test waits for the paced commit.
+      minSpacingMs: () => 1_000,
     });
     // A short burst passes unpaced...
     for (let i = 0; i < 5; i++) {
       pipeline.push(updateInserting('a'), 'alice');
       await pipeline.whenCommitted();
     }
-    expect(commits).toEqual([1, 1, 1, 1, 1]);
-    // ...then the next commit may not start for a minute: what arrives in separate ticks meanwhile waits.
+    expect(commits).toEqual(['a', 'a', 'a', 'a', 'a']);
+    // ...then the next commit must wait: what arrives in separate ticks meanwhile waits with it...
     pipeline.push(updateInserting('b'), 'bob');
     await new Promise((resolve) => setImmediate(resolve));
     pipeline.push(updateInserting('c'), 'carol');
     await new Promise((resolve) => setImmediate(resolve));
     expect(commits).toHaveLength(5);
     expect(pipeline.idle).toBe(false);
+    // ...and both land in ONE commit once the pacing allows it.
+    await pipeline.whenCommitted();
+    expect(commits).toHaveLength(6);
+    expect([...commits[5]!].sort().join('')).toBe('bc');
+    expect(pipeline.idle).toBe(true);
     pipeline.stop();
   });
 
@@ -106,11 +113,16 @@ describe('UpdatePipeline.whenCommitted', () => {
       reached = true;
     });
     await new Promise((resolve) => setImmediate(resolve));
+    expect(releases).toHaveLength(1); // the first commit is in flight...
+    expect(reached).toBe(false); // ...and not released yet, so the watermark has not resolved
     // While the first commit is in flight, more arrives: the pipeline never goes idle.
     pipeline.push(updateInserting('b'), 'bob');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(reached).toBe(false);
     releases.shift()!();
     await watermark;
     expect(reached).toBe(true);
+    // It resolved although the commit of 'b' is still to come.
     expect(pipeline.idle).toBe(false);
     await new Promise((resolve) => setImmediate(resolve));
     releases.shift()!();
