@@ -5,7 +5,6 @@
  * the cache. Documents themselves are kept by y-indexeddb, not here. API and sync requests are
  * never touched.
  */
-/* eslint-env serviceworker */
 const VERSION = '__VERSION__';
 const PRECACHE = __PRECACHE__;
 const CACHE = `collab-shell-${VERSION}`;

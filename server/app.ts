@@ -104,7 +104,7 @@ export function createApp({ config, store, metrics, logger, cluster }: AppDeps):
     logger.error({ err: error, path: c.req.path }, 'request failed');
     return c.json({ error: 'internal server error' }, 500);
   });
-  app.route('/healthz', createHealthRoutes(store, {}, cluster ? { redis: () => cluster.check() } : {}));
+  app.route('/healthz', createHealthRoutes(store, cluster ? { redis: () => cluster.check() } : {}));
   app.route('/metrics', createMetricsRoutes(metrics.registry));
   // Everything below answers only to this server's own host names (DNS rebinding).
   app.use('*', hostGuard(auth));

@@ -102,9 +102,10 @@ export function fragmentProblem(fragment: Y.XmlFragment, schema: Schema, maxDept
   return walkProblem(rules, start.reverse(), maxDepth);
 }
 
-/** The depth of `type` below `fragment` (fragment = 0), or null if it is not (or no longer) inside it. */
-type AnyType = Y.AbstractType<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+/** Any shared type (Yjs types its content loosely). */
+type AnyType = Y.AbstractType<any>;
 
+/** The depth of `type` below `fragment` (fragment = 0), or null if it is not (or no longer) inside it. */
 function depthIn(type: AnyType, fragment: Y.XmlFragment, maxDepth: number): number | null {
   let depth = 0;
   for (let current: AnyType | null = type; current !== null; current = current.parent) {

@@ -70,7 +70,6 @@ export function documentNameProblem(name: string): string | null {
   if (new TextEncoder().encode(name).length > MAX_DOCUMENT_NAME_BYTES) {
     return `document name is longer than ${MAX_DOCUMENT_NAME_BYTES} bytes`;
   }
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(name)) return 'document name contains control characters';
   if (name.trim() !== name) return 'document name has leading or trailing whitespace';
   if (name === '.' || name === '..') return 'document name may not be "." or ".."';

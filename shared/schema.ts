@@ -23,7 +23,6 @@ const SAME_ORIGIN = /^(\/(?![/\\])|#|\?|\.{1,2}\/)/;
 export function safeHref(raw: string): string | null {
   const href = raw.trim();
   if (href === '') return null;
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200f\u2028-\u202f\u205f-\u2060\u3000\ufeff\\]/.test(href)) return null;
   if (SAFE_SCHEME.test(href) || SAME_ORIGIN.test(href)) return href;
   // "example.com/page" typed without a scheme

@@ -13,7 +13,6 @@ export const MAX_NAME_LENGTH = 64;
 /** The display name in an awareness state: text without control characters, at most MAX_NAME_LENGTH characters. */
 export function safeName(value: unknown): string {
   if (typeof value !== 'string') return 'Anonymous';
-  // eslint-disable-next-line no-control-regex
   const name = [...value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ').trim()].slice(0, MAX_NAME_LENGTH).join('').trim();
   return name === '' ? 'Anonymous' : name;
 }

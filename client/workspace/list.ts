@@ -1,4 +1,5 @@
 import { h } from '../dom.js';
+import { MAX_TITLE_CHARS } from '../../shared/title.js';
 import { ApiError, api, documentUrl, type DocumentInfo } from './api.js';
 import { tokenPanel } from './dialogs.js';
 import { appHeader } from './header.js';
@@ -28,7 +29,7 @@ export function renderList(app: HTMLElement): void {
   document.title = 'Documents · Collab Docs';
   const status = h('div', { class: 'list-status', role: 'status', 'aria-live': 'polite' });
   const list = h('ul', { class: 'doc-list', 'aria-label': 'Documents' });
-  const titleInput = h('input', { type: 'text', class: 'field', name: 'title', placeholder: 'Title of the new document (optional)', maxlength: 200, 'aria-label': 'Title of the new document' });
+  const titleInput = h('input', { type: 'text', class: 'field', name: 'title', placeholder: 'Title of the new document (optional)', maxlength: MAX_TITLE_CHARS, 'aria-label': 'Title of the new document' });
   const createButton = h('button', { type: 'submit', class: 'button primary', 'data-testid': 'create-document' }, '+ New document');
   const createError = h('p', { class: 'form-error', role: 'alert' });
   createError.hidden = true;

@@ -88,7 +88,7 @@ export class Authenticator {
 
   constructor(options: AuthOptions) {
     this.open = options.secret === null;
-    this.origins = originPolicy(options.allowedOrigins, this.open, options.publicUrl ?? null);
+    this.origins = originPolicy(options.allowedOrigins, options.publicUrl ?? null);
     this.hosts = options.hosts ?? { any: true, names: new Set() };
     this.key = options.secret === null ? null : importSecret(options.secret);
     // Keep a rejected import from being reported as unhandled before the first request awaits it.

@@ -28,9 +28,9 @@ export function normalizeOrigin(value: string): string | null {
  * The policy from ALLOWED_ORIGINS (`*`, or a comma-separated list of origins). Unset: only the
  * server's own origin (the Host it was reached at, and PUBLIC_URL's), whether or not it requires
  * tokens: an open server that admitted any origin could be read and written by every web page
- * its user visits. `_open` is kept for callers; it no longer widens the default.
+ * its user visits.
  */
-export function originPolicy(allowedOrigins: readonly string[] | null, _open = false, publicUrl: string | null = null): OriginPolicy {
+export function originPolicy(allowedOrigins: readonly string[] | null, publicUrl: string | null = null): OriginPolicy {
   if (allowedOrigins?.includes('*')) return { any: true, allowed: new Set() };
   const allowed = new Set((allowedOrigins ?? []).map((origin) => normalizeOrigin(origin) ?? origin));
   if (publicUrl) allowed.add(new URL(publicUrl).origin);

@@ -13,7 +13,6 @@ export function patternProblem(pattern: unknown): string | null {
   if (typeof pattern !== 'string') return 'document patterns must be strings';
   if (pattern.length === 0) return 'document pattern is empty';
   if (new TextEncoder().encode(pattern).length > MAX_DOCUMENT_NAME_BYTES) return `document pattern is longer than ${MAX_DOCUMENT_NAME_BYTES} bytes`;
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(pattern)) return 'document pattern contains control characters';
   return null;
 }

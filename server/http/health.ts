@@ -6,14 +6,9 @@ import type { DocumentStore } from '../storage/types.js';
  * `degradedChecks` entry (e.g. Redis: the instance still serves, relaying between instances more
  * slowly) is reported with status "degraded" and still 200, so a load balancer keeps the instance.
  */
-export function createHealthRoutes(
-  store: DocumentStore,
-  extraChecks: Record<string, () => Promise<void>> = {},
-  degradedChecks: Record<string, () => Promise<void>> = {},
-) {
+export function createHealthRoutes(store: DocumentStore, degradedChecks: Record<string, () => Promise<void>> = {}) {
   const app = new Hono();
   app.get('/', async (c) => {
-    const checks: Record<string, () => Promise<void>> = { storage: () => store.check(), ...extraChecks };
     const results: Record<string, string> = {};
     let healthy = true;
     let degraded = false;
@@ -27,7 +22,7 @@ export function createHealthRoutes(
         return false;
       }
     };
-    for (const [name, check] of Object.entries(checks)) if (!(await run(name, check))) healthy = false;
+    if (!(await run('storage', () => store.check()))) healthy = false;
     for (const [name, check] of Object.entries(degradedChecks)) if (!(await run(name, check))) degraded = true;
     const status = !healthy ? 'unavailable' : degraded ? 'degraded' : 'ok';
     return c.json({ status, checks: results }, healthy ? 200 : 503);

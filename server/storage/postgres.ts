@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { listPatterns, nameRange, postgresLike } from './list-patterns.js';
 import type { DocumentInfo, DocumentStore, LoggedUpdate, StoredDocument } from './types.js';
+import { asBytes } from './bytes.js';
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:port/database` */
@@ -55,7 +56,6 @@ const toInfo = (row: DocumentRow): DocumentInfo => ({
   updatedAt: Number(row.updated_at),
 });
 
-const asBytes = (buffer: Buffer): Uint8Array => new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 const asBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 // Named queries are prepared once per pooled connection.

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { listPatterns, nameRange, sqliteGlob } from './list-patterns.js';
 import { createWriteQueue } from './sqlite-writes.js';
 import type { DocumentInfo, DocumentStore, LoggedUpdate, StoredDocument } from './types.js';
+import { asBytes } from './bytes.js';
 
 export interface SqliteStoreOptions {
   /** Database file, or ':memory:'. */
@@ -44,7 +45,6 @@ const toInfo = (row: DocumentRow): DocumentInfo => ({
   updatedAt: row.updated_at,
 });
 
-const asBytes = (buffer: Buffer): Uint8Array => new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 
 /**
  * The embedded default backend: an update log plus snapshots in one SQLite file (WAL mode). Writes

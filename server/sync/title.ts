@@ -1,7 +1,7 @@
 import * as Y from 'yjs';
 import { META_MAP, PROSEMIRROR_FRAGMENT } from '../../shared/protocol.js';
+import { cleanTitle, MAX_TITLE_CHARS } from '../../shared/title.js';
 
-const MAX_TITLE_CHARS = 120;
 /**
  * Nodes looked at to find the first line: the title is in the first few blocks of any real
  * document, and a bound keeps a hostile one (10,000 nested elements, a million empty paragraphs)
@@ -37,7 +37,7 @@ export function deriveTitle(doc: Y.Doc): string {
     } catch {
       title = undefined; // the name holds some other type
     }
-    if (typeof title === 'string' && title.trim() !== '') return title.trim().slice(0, MAX_TITLE_CHARS);
+    if (typeof title === 'string' && cleanTitle(title) !== '') return cleanTitle(title);
   }
   if (!doc.share.has(PROSEMIRROR_FRAGMENT)) return '';
   let fragment: Y.XmlFragment;
@@ -49,8 +49,8 @@ export function deriveTitle(doc: Y.Doc): string {
   const budget = { nodes: MAX_NODES_VISITED };
   for (let block = fragment._first; block && budget.nodes > 0; block = block.right) {
     if (block.deleted || !(block.content instanceof Y.ContentType)) continue;
-    const text = textOf(block.content.type as Y.XmlElement, budget, MAX_TITLE_CHARS * 4).replace(/\s+/g, ' ').trim();
-    if (text !== '') return text.slice(0, MAX_TITLE_CHARS);
+    const text = cleanTitle(textOf(block.content.type as Y.XmlElement, budget, MAX_TITLE_CHARS * 4));
+    if (text !== '') return text;
   }
   return '';
 }

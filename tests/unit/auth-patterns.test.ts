@@ -55,7 +55,7 @@ describe('origins', () => {
   });
 
   it('allows no Origin, the own origin and listed ones; refuses others', () => {
-    const policy = originPolicy(['https://app.example.com'], false);
+    const policy = originPolicy(['https://app.example.com']);
     expect(originProblem(undefined, 'docs.example.com', policy)).toBeNull();
     expect(originProblem('https://docs.example.com', 'docs.example.com', policy)).toBeNull();
     expect(originProblem('https://app.example.com', 'docs.example.com', policy)).toBeNull();
@@ -64,10 +64,9 @@ describe('origins', () => {
     expect(originProblem('http://docs.example.com', 'docs.example.com:80', policy)).toBeNull();
   });
 
-  it('defaults to the own origin, open or with tokens; * allows any', () => {
+  it('defaults to the own origin (open or with tokens: the policy does not depend on the mode); * allows any', () => {
     // An open server that admitted any origin could be read and written by every page its user visits.
-    expect(originProblem('https://evil.example', 'h', originPolicy(null, true))).toMatch(/not allowed/);
-    expect(originProblem('https://evil.example', 'h', originPolicy(null, false))).toMatch(/not allowed/);
-    expect(originProblem('https://evil.example', 'h', originPolicy(['*'], false))).toBeNull();
+    expect(originProblem('https://evil.example', 'h', originPolicy(null))).toMatch(/not allowed/);
+    expect(originProblem('https://evil.example', 'h', originPolicy(['*']))).toBeNull();
   });
 });

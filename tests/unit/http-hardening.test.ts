@@ -51,10 +51,10 @@ describe('Host checks (DNS rebinding)', () => {
     expect(hostName('Docs.Example.com.:443')).toBe('docs.example.com');
   });
   it('open servers admit only their own origin by default', () => {
-    expect(originProblem('https://evil.example', '127.0.0.1:3000', originPolicy(null, true))).toMatch(/not allowed/);
-    expect(originProblem('http://127.0.0.1:3000', '127.0.0.1:3000', originPolicy(null, true))).toBeNull();
-    expect(originProblem('https://docs.example.com', '127.0.0.1:3000', originPolicy(null, true, 'https://docs.example.com'))).toBeNull();
-    expect(originProblem('https://evil.example', 'h', originPolicy(['*'], true))).toBeNull();
+    expect(originProblem('https://evil.example', '127.0.0.1:3000', originPolicy(null))).toMatch(/not allowed/);
+    expect(originProblem('http://127.0.0.1:3000', '127.0.0.1:3000', originPolicy(null))).toBeNull();
+    expect(originProblem('https://docs.example.com', '127.0.0.1:3000', originPolicy(null, 'https://docs.example.com'))).toBeNull();
+    expect(originProblem('https://evil.example', 'h', originPolicy(['*']))).toBeNull();
   });
 });
 
