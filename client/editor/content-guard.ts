@@ -22,7 +22,7 @@ import { renderFallback } from './fallback-render.js';
  * read-only best-effort rendering and an alert. While paused it re-renders on changes and resumes
  * binding once the whole fragment fits again (someone removed the bad content).
  *
- * Failures inside y-prosemirror's own observer (and in applying a sync message, see mount.ts) are
+ * Failures inside y-prosemirror's own observer (and in applying a sync message, see guarded-sync.ts) are
  * reported through `fail`: editing pauses the same way, for good (a reload retries), instead of
  * an exception into the console and a blank page.
  */

@@ -55,13 +55,10 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   return payload as T;
 }
 
-const documentPath = (name: string) => `/api/documents/${encodeURIComponent(name)}`;
-
+/** What the workspace asks the API for (the editor reads and writes titles through the document itself). */
 export const api = {
   list: (limit = 200) => request<{ documents: DocumentInfo[] }>('GET', `/api/documents?limit=${limit}`).then((r) => r.documents),
   create: (body: { name?: string; title?: string }) => request<DocumentInfo>('POST', '/api/documents', body),
-  get: (name: string) => request<DocumentInfo>('GET', documentPath(name)),
-  setTitle: (name: string, title: string) => request<DocumentInfo>('PATCH', documentPath(name), { title }),
 };
 
 export function documentUrl(name: string): string {

@@ -1,16 +1,16 @@
 import type { Node as PMNode } from 'prosemirror-model';
 import { META_MAP } from '../../shared/protocol.js';
+import { cleanTitle, MAX_TITLE_CHARS } from '../../shared/title.js';
 import { h } from '../dom.js';
 import { mountEditor, type EditorHandle, type Person } from '../editor/mount.js';
 import { renderPresence } from '../editor/presence.js';
-import { renderStatus, statusElement } from '../editor/status.js';
+import { renderStatus, statusElement } from '../editor/status-indicator.js';
 import { documentUrl } from './api.js';
 import { askName, tokenPanel } from './dialogs.js';
 import { appHeader } from './header.js';
 import { getName } from './identity.js';
 import { getToken } from './token.js';
 
-const MAX_TITLE = 200;
 
 /** The text of the first non-empty block: the title of a document nobody titled. */
 export function derivedTitle(doc: PMNode): string {
@@ -26,7 +26,7 @@ export function renderDocument(app: HTMLElement, name: string): EditorHandle {
   const titleInput = h('input', {
     type: 'text',
     class: 'title-input',
-    maxlength: MAX_TITLE,
+    maxlength: MAX_TITLE_CHARS,
     placeholder: 'Untitled document',
     'aria-label': 'Document title',
     spellcheck: 'false',
@@ -48,7 +48,6 @@ export function renderDocument(app: HTMLElement, name: string): EditorHandle {
     presence: false,
     placeholder: 'Start writing… Use the toolbar or Markdown shortcuts like # for a heading.',
   });
-  (window as unknown as { collab?: EditorHandle }).collab = editor; // handy in the console and in tests
 
   const avatar = header.querySelector<HTMLElement>('.me-avatar')!;
   const showPeople = (people: Person[]) => {
@@ -77,7 +76,7 @@ export function renderDocument(app: HTMLElement, name: string): EditorHandle {
   meta.observe(renderTitle);
   editor.doc.on('update', scheduleTitle);
   titleInput.addEventListener('input', () => {
-    const value = titleInput.value.trim().slice(0, MAX_TITLE);
+    const value = cleanTitle(titleInput.value);
     if (value === '') meta.delete('title');
     else meta.set('title', value);
   });

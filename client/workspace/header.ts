@@ -2,12 +2,13 @@ import { h, initials } from '../dom.js';
 import { askName } from './dialogs.js';
 import { getName } from './identity.js';
 
+/** The window event fired when the person's display name changes (detail: the new name). */
+export const NAME_CHANGED = 'collab-name-changed';
+
 /**
  * The top bar: the product name (a link to the list), a slot for the page (e.g. the document
  * title), and the person's name with a way to change it.
  */
-export const NAME_CHANGED = 'collab-name-changed';
-
 export function appHeader(middle: HTMLElement | null, onNameChange?: (name: string) => void): HTMLElement {
   const nameLabel = h('span', { class: 'me-name' });
   const avatar = h('span', { class: 'me-avatar', 'aria-hidden': 'true' });

@@ -1,0 +1,27 @@
+import { statusLabel, type EditorStatus } from './status.js';
+
+/** The status indicator: a coloured dot and a label (`data-connection`, `data-saved` for styling and tests). */
+export function statusElement(): HTMLElement {
+  const element = document.createElement('div');
+  element.className = 'ce-status';
+  element.setAttribute('role', 'status');
+  element.setAttribute('aria-live', 'polite');
+  const dot = document.createElement('span');
+  dot.className = 'ce-status-dot';
+  const text = document.createElement('span');
+  text.className = 'ce-status-text';
+  element.append(dot, text);
+  return element;
+}
+
+export function renderStatus(element: HTMLElement, status: EditorStatus): void {
+  element.dataset.connection = status.connection;
+  element.dataset.saved = String(status.saved);
+  element.querySelector('.ce-status-text')!.textContent = statusLabel(status);
+  element.title =
+    status.connection === 'offline'
+      ? 'Not connected to the server. Your edits are kept in this browser and merge when the connection returns.'
+      : status.connection === 'denied'
+        ? `The server refused access: ${status.reason ?? ''}`
+        : statusLabel(status);
+}
