@@ -9,7 +9,11 @@ import type { Config } from './config.js';
 import { hostPolicy } from './auth/hosts.js';
 import { apiAuth, apiCors, createAuthRoutes } from './http/auth.js';
 import { hostGuard, jsonWrites } from './http/browser-guard.js';
+import { bodyLimits, contentWriteTypes, createContentRoutes } from './http/content.js';
+import { createDocumentContent } from './content/document-content.js';
+import { createDocumentDeletion } from './sync/deletion.js';
 import { createDocumentRoutes } from './http/documents.js';
+import { createWebhookRoutes, webhookWriteTypes } from './http/webhooks.js';
 import { createHealthRoutes } from './http/health.js';
 import { createMetricsRoutes } from './http/metrics.js';
 import { createStaticRoutes } from './http/static.js';
@@ -17,10 +21,15 @@ import { securityHeaders } from './http/security-headers.js';
 import { createSyncEndpoint, selectSubprotocol } from './http/sync.js';
 import { ConnectionLimiter } from './limits/connection-limiter.js';
 import { createTokenBuckets } from './limits/token-bucket.js';
+import { UntrustedProxyCheck } from './limits/untrusted-proxy.js';
+import { createEventBus, type EventBus } from './events.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
-import type { DocumentStore } from './storage/types.js';
+import { DocumentDeletedError, type DocumentStore } from './storage/types.js';
 import { RoomLimitError, RoomRegistry } from './sync/room-registry.js';
+import { deriveTitle } from './sync/title.js';
+import { createWebhooks, type Webhooks } from './webhooks/service.js';
+import { isLoopbackHost } from './auth/hosts.js';
 
 export interface AppDeps {
   config: Config;
@@ -41,14 +50,20 @@ export interface CollabApp {
   registry: RoomRegistry;
   /** Tokens, origins, revocations; `auth.open` when AUTH_SECRET is unset. */
   auth: Authenticator;
+  /** Internal events (server/events.ts): commits, creations, deletions, presence. */
+  events: EventBus;
+  /** Webhook delivery: `await webhooks.start()` before serving, `await webhooks.stop()` after the rooms closed. */
+  webhooks: Webhooks;
   /** Stops timers the app started (heartbeat, token expiry, revocation polling). */
   stop(): void;
 }
 
 /** Builds the HTTP app, the WebSocket endpoint, and the room registry. */
 export function createApp({ config, store, metrics, logger, cluster }: AppDeps): CollabApp {
+  const events = createEventBus((error, event) => logger.error({ err: error, event: event.type, document: event.document }, 'an event listener failed'));
   const registry = new RoomRegistry({
     store,
+    events,
     metrics: metrics.sync,
     logger,
     roomIdleMs: config.roomIdleMs,
@@ -83,6 +98,7 @@ export function createApp({ config, store, metrics, logger, cluster }: AppDeps):
     closeTimeout: 5_000,
   };
   const wss = new WebSocketServer(wssOptions);
+  const untrustedProxy = new UntrustedProxyCheck(config.trustProxy, logger);
   const sync = createSyncEndpoint(SYNC_PATH, {
     wss,
     pingIntervalMs: config.pingIntervalMs,
@@ -93,14 +109,20 @@ export function createApp({ config, store, metrics, logger, cluster }: AppDeps):
     auth,
     limiter: new ConnectionLimiter({ maxConnections: config.maxConnections, maxConnectionsPerAddress: config.maxConnectionsPerAddress }),
     trustProxy: config.trustProxy,
+    untrustedProxy,
     handshakeTimeoutMs: config.handshakeTimeoutMs,
     rateLimits: { messagesPerSecond: config.maxMessagesPerSecond, bytesPerSecond: config.maxBytesPerSecond, maxMessageBytes: config.maxMessageBytes },
   });
 
   const app = new Hono();
   app.use('*', securityHeaders({ frameAncestors: config.frameAncestors }));
+  app.use('*', async (c, next) => {
+    untrustedProxy.forwardedForProblem(c.req.header('x-forwarded-for'));
+    await next();
+  });
   app.onError((error, c) => {
     if (error instanceof RoomLimitError) return c.json({ error: error.message }, 503);
+    if (error instanceof DocumentDeletedError) return c.json({ error: `no document named "${error.document}"` }, 404);
     logger.error({ err: error, path: c.req.path }, 'request failed');
     return c.json({ error: 'internal server error' }, 500);
   });
@@ -108,11 +130,27 @@ export function createApp({ config, store, metrics, logger, cluster }: AppDeps):
   app.route('/metrics', createMetricsRoutes(metrics.registry));
   // Everything below answers only to this server's own host names (DNS rebinding).
   app.use('*', hostGuard(auth));
-  app.use('/api/*', apiCors(auth), apiAuth(auth), jsonWrites());
+  app.use('/api/*', apiCors(auth), apiAuth(auth), jsonWrites((method, path) => webhookWriteTypes(method, path) ?? contentWriteTypes(method, path)), bodyLimits({ maxContentBytes: config.maxContentBytes, maxUpdateBytes: config.maxMessageBytes }));
   app.route('/api/auth', createAuthRoutes(auth));
+  const webhooks = createWebhooks({
+    config: config.webhooks,
+    store: store.webhooks,
+    events,
+    logger,
+    registry: metrics.registry,
+    open: auth.open,
+    liveTitle: (name) => {
+      const room = registry.peek(name);
+      return room ? deriveTitle(room.doc) : null;
+    },
+  });
+  app.route('/api/webhooks', createWebhookRoutes(webhooks, { open: auth.open, loopbackOnly: isLoopbackHost(config.host), allowPrivate: config.webhooks.allowPrivate }));
   const perMinute = config.maxDocumentCreationsPerMinute;
   const creations = perMinute > 0 ? createTokenBuckets({ perMinute, capacity: perMinute }) : null;
-  app.route('/api/documents', createDocumentRoutes(store, registry, { creations, trustProxy: config.trustProxy }));
+  const content = createDocumentContent(store, registry);
+  const deleteDocument = createDocumentDeletion({ store, registry, events, ...(cluster && { publish: (name: string) => cluster.deleted(name) }) });
+  app.route('/api/documents', createDocumentRoutes(store, registry, { creations, trustProxy: config.trustProxy, untrustedProxy, content, deleteDocument, events }));
+  app.route('/api/documents', createContentRoutes({ store, content, creations, trustProxy: config.trustProxy }));
   app.route(SYNC_PATH, sync.routes);
   if (config.staticDir) app.route('/', createStaticRoutes(config.staticDir));
   app.notFound((c) => c.json({ error: `nothing at ${c.req.path}` }, 404));
@@ -124,6 +162,8 @@ export function createApp({ config, store, metrics, logger, cluster }: AppDeps):
     sockets: sync.sockets,
     registry,
     auth,
+    events,
+    webhooks,
     stop: () => {
       sync.stop();
       auth.stop();

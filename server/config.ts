@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { normalizeOrigin } from './auth/origin.js';
 import { MIN_SECRET_LENGTH } from './auth/tokens.js';
+import { readWebhookConfig, type WebhookConfig } from './webhooks/config.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -60,6 +61,10 @@ export interface Config {
   maxDocumentCreationsPerMinute: number;
   /** Time a client has to send its request headers, WebSocket upgrades included, in ms. */
   handshakeTimeoutMs: number;
+  /** Webhooks (`WEBHOOK_*`): the default endpoint, debouncing, timeouts, retries, SSRF rule. */
+  webhooks: WebhookConfig;
+  /** Largest body of a content write or import (Markdown, HTML, JSON, text), in bytes; larger: 413. */
+  maxContentBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -195,5 +200,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     frameAncestors: frameAncestors(env, 'FRAME_ANCESTORS'),
     maxDocumentCreationsPerMinute: integer(env, 'MAX_DOCUMENT_CREATIONS_PER_MINUTE', 120, 0, 10_000_000),
     handshakeTimeoutMs: integer(env, 'HANDSHAKE_TIMEOUT_MS', 10_000, 100, 300_000),
+    webhooks: readWebhookConfig(env, (message) => {
+      throw new ConfigError(message);
+    }),
+    maxContentBytes: integer(env, 'MAX_CONTENT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
   };
 }

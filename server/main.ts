@@ -54,7 +54,12 @@ const metrics = createMetrics();
 const cluster = config.redisUrl
   ? new (await import('./cluster/redis-relay.js')).RedisRelay({ url: config.redisUrl, logger, metrics: metrics.cluster })
   : null;
-const { app, wss, handleUpgrade, sockets, registry, stop } = createApp({ config, store, metrics, logger, cluster });
+const { app, wss, handleUpgrade, sockets, registry, stop, webhooks } = createApp({ config, store, metrics, logger, cluster });
+// Before serving: the default endpoint (WEBHOOK_URL) is in place before the first edit is told.
+await webhooks.start().catch((error: unknown) => {
+  logger.fatal({ err: error }, 'cannot start webhooks');
+  process.exit(1);
+});
 
 // Request headers (WebSocket upgrades included) must arrive within HANDSHAKE_TIMEOUT_MS; Node
 // checks once a second (its default, 30 s, would let a slow client hold a socket much longer).
@@ -86,6 +91,7 @@ async function shutdown(signal: string): Promise<void> {
   for (const room of registry.rooms()) room.closeConnections(CloseCode.ServiceRestart, 'server restarting');
   for (const ws of sockets()) ws.close(CloseCode.ServiceRestart, 'server restarting');
   await registry.closeAll();
+  await webhooks.stop(); // after the rooms' last commits: their debounced events go to the outbox now
   await cluster?.close();
   await store.close();
   logger.info('stopped');

@@ -9,6 +9,7 @@ export interface SyncMetrics {
   bytesOut: Counter;
   protocolErrors: Counter<'reason'>;
   refused: Counter<'reason'>;
+  readsPaused: Counter;
   persistSeconds: Histogram;
   persistFailures: Counter;
   roomLoadSeconds: Histogram;
@@ -48,6 +49,11 @@ export function createMetrics(): Metrics {
     bytesOut: new Counter({ name: 'collab_bytes_out_total', help: 'Bytes sent to clients', registers }),
     protocolErrors: new Counter({ name: 'collab_protocol_errors_total', help: 'Malformed frames received', labelNames: ['reason'], registers }),
     refused: new Counter({ name: 'collab_refused_total', help: 'Requests and frames refused', labelNames: ['reason'], registers }),
+    readsPaused: new Counter({
+      name: 'collab_reads_paused_total',
+      help: 'Times a connection over its message or byte rate stopped being read until back within it (backpressure)',
+      registers,
+    }),
     persistSeconds: new Histogram({
       name: 'collab_persist_seconds',
       help: 'Time to durably commit one batch of updates',

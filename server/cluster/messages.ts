@@ -16,12 +16,17 @@ export const ClusterMessageType = {
   Heartbeat: 3,
   /** The sender is shutting down: drop its awareness states now (on the cluster channel). */
   Bye: 4,
+  /** The document of the channel was deleted (committed to storage): close and unload its room. */
+  Deleted: 5,
 } as const;
 
 export type ClusterMessage =
   | { type: typeof ClusterMessageType.Update; from: string; sentAt: number; seq: number; update: Uint8Array }
   | { type: typeof ClusterMessageType.Awareness; from: string; update: Uint8Array }
-  | { type: typeof ClusterMessageType.AwarenessQuery | typeof ClusterMessageType.Heartbeat | typeof ClusterMessageType.Bye; from: string };
+  | {
+      type: typeof ClusterMessageType.AwarenessQuery | typeof ClusterMessageType.Heartbeat | typeof ClusterMessageType.Bye | typeof ClusterMessageType.Deleted;
+      from: string;
+    };
 
 export function encodeClusterMessage(message: ClusterMessage): Buffer {
   const encoder = encoding.createEncoder();
@@ -61,6 +66,7 @@ export function decodeClusterMessage(data: Uint8Array): ClusterMessage | null {
       case ClusterMessageType.AwarenessQuery:
       case ClusterMessageType.Heartbeat:
       case ClusterMessageType.Bye:
+      case ClusterMessageType.Deleted:
         message = { type, from };
         break;
       default:

@@ -3,6 +3,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../logger.js';
 import type { ClusterMetrics } from '../metrics.js';
 import type { Room } from '../sync/room.js';
+import { withTimeout } from '../with-timeout.js';
 import { ClusterMessageType, decodeClusterMessage, encodeClusterMessage, type ClusterMessage } from './messages.js';
 
 /** What the relay needs of the room registry. */
@@ -30,6 +31,7 @@ const KIND: Record<number, string> = {
   [ClusterMessageType.AwarenessQuery]: 'awareness-query',
   [ClusterMessageType.Heartbeat]: 'heartbeat',
   [ClusterMessageType.Bye]: 'bye',
+  [ClusterMessageType.Deleted]: 'deleted',
 };
 
 const SUBSCRIBE_BATCH = 500;
@@ -120,6 +122,15 @@ export class RedisRelay {
     this.publish(this.channel(room.name), { type: ClusterMessageType.Update, from: this.instanceId, sentAt: Date.now(), seq, update });
   }
 
+  /**
+   * Tells the other instances that a document was deleted (after storage committed it), so that
+   * they close and unload their room of it at once. Without Redis they find out from storage: the
+   * periodic catch-up and any commit of the room fail with DocumentDeletedError.
+   */
+  deleted(name: string): void {
+    this.publish(this.channel(name), { type: ClusterMessageType.Deleted, from: this.instanceId });
+  }
+
   /** Publishes awareness changes of this instance's connections. */
   awareness(room: Room, update: Uint8Array): void {
     this.publish(this.channel(room.name), { type: ClusterMessageType.Awareness, from: this.instanceId, update });
@@ -129,17 +140,7 @@ export class RedisRelay {
   async check(): Promise<void> {
     if (this.pub.status !== 'ready') throw new Error(`Redis unreachable (${this.pub.status})`);
     if (!this.subscribed) throw new Error('Redis subscription not ready');
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        this.pub.ping(),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error('Redis did not answer within 2000 ms')), 2_000);
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await withTimeout(this.pub.ping(), 2_000, 'Redis');
   }
 
   /** Says goodbye (so others drop our cursors at once) and disconnects. */
@@ -281,6 +282,9 @@ export class RedisRelay {
         break;
       case ClusterMessageType.Awareness:
         room.applyRemoteAwareness(message.from, message.update);
+        break;
+      case ClusterMessageType.Deleted:
+        room.markDeleted();
         break;
       case ClusterMessageType.AwarenessQuery: {
         const states = room.localAwareness();

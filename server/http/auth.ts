@@ -40,8 +40,9 @@ export function requestHead(c: Context): RequestHead {
 export function apiCors(auth: Authenticator): MiddlewareHandler {
   return cors({
     origin: (origin, c) => (originProblem(origin, c.req.header('host'), auth.origins) === null ? origin : null),
-    allowHeaders: ['Authorization', 'Content-Type'],
-    allowMethods: ['GET', 'POST', 'PATCH', 'OPTIONS'],
+    allowHeaders: ['Authorization', 'Content-Type', 'If-Match', 'If-None-Match'],
+    exposeHeaders: ['ETag'],
+    allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
     maxAge: 600,
   });
 }

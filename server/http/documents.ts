@@ -6,11 +6,16 @@ import { OPEN_ACCESS, documentProblem, type Access } from '../auth/authenticator
 import { creationPrefix } from '../auth/patterns.js';
 import { clientAddress } from '../limits/connection-limiter.js';
 import type { TokenBuckets } from '../limits/token-bucket.js';
+import type { UntrustedProxyCheck } from '../limits/untrusted-proxy.js';
+import type { DocumentContent } from '../content/document-content.js';
+import { importedContent } from '../content/import.js';
+import type { EventBus } from '../events.js';
 import type { DocumentStore } from '../storage/types.js';
+import type { DeleteDocument } from '../sync/deletion.js';
+import { titleProblem } from '../../shared/title.js';
 import { refuse, type AuthVariables } from './auth.js';
 import type { RoomRegistry } from '../sync/room-registry.js';
 
-const MAX_TITLE_CHARS = 200;
 const MAX_LIST = 500;
 
 export interface DocumentRouteOptions {
@@ -18,16 +23,21 @@ export interface DocumentRouteOptions {
   creations?: TokenBuckets | null;
   /** Client address from X-Forwarded-For (behind a reverse proxy). */
   trustProxy?: boolean;
+  /** Says so in a per-address refusal when requests carry X-Forwarded-For without TRUST_PROXY. */
+  untrustedProxy?: UntrustedProxyCheck;
+  /** Writes imported content (`POST` with `content`) through the document's room. */
+  content?: DocumentContent;
+  /** `DELETE /:name`; without it documents cannot be deleted. */
+  deleteDocument?: DeleteDocument;
+  /** Told `document.created` (webhooks send it at once; storage marked it in the creating transaction). */
+  events?: EventBus;
 }
+
+/** Longest search query (`?q=`); only its first words are used anyway (storage/search-query.ts). */
+const MAX_QUERY_CHARS = 500;
 
 function newDocumentName(): string {
   return randomBytes(9).toString('base64url');
-}
-
-function titleProblem(title: unknown): string | null {
-  if (typeof title !== 'string') return 'title must be a string';
-  if (title.length > MAX_TITLE_CHARS) return `title is longer than ${MAX_TITLE_CHARS} characters`;
-  return null;
 }
 
 async function readJson(request: Request): Promise<Record<string, unknown> | null> {
@@ -55,6 +65,14 @@ export function createDocumentRoutes(store: DocumentStore, registry: RoomRegistr
       return c.json({ error: `limit must be a whole number from 1 to ${MAX_LIST}` }, 400);
     }
     const access = accessOf(c);
+    const query = c.req.query('q');
+    if (query !== undefined) {
+      // Search by title and text, through the full-text index; granted documents only, as the list.
+      if (query.length > MAX_QUERY_CHARS) return c.json({ error: `q is longer than ${MAX_QUERY_CHARS} characters` }, 400);
+      if (access.documents.includes('*')) return c.json({ documents: await store.search(query, limit) });
+      const found = (await store.search(query, limit, access.documents)).filter((info) => documentProblem(access, info.name) === null);
+      return c.json({ documents: found });
+    }
     if (access.documents.includes('*')) return c.json({ documents: await store.list(limit) });
     // Only what the token grants, selected by the storage query itself (an indexed range per
     // pattern), so that no number of documents others create can push these out of the list.
@@ -76,7 +94,10 @@ export function createDocumentRoutes(store: DocumentStore, registry: RoomRegistr
     if (nameProblem) return c.json({ error: nameProblem }, 400);
     const denied = documentProblem(access, name, true);
     if (denied) return c.json({ error: denied }, 403);
-    const title = body.title ?? '';
+    // An import is converted before anything is created: content that cannot be imported creates nothing.
+    const imported = options.content ? importedContent(body) : null;
+    if (imported && 'error' in imported) return c.json({ error: imported.error }, 400);
+    const title = body.title ?? imported?.title ?? '';
     const problem = titleProblem(title);
     if (problem) return c.json({ error: problem }, 400);
     // Quota per token subject (open: per client address): one tenant creating thousands of
@@ -84,12 +105,26 @@ export function createDocumentRoutes(store: DocumentStore, registry: RoomRegistr
     const retryAfter = options.creations?.take(creatorKey(c, access)) ?? null;
     if (retryAfter !== null) {
       c.header('Retry-After', String(retryAfter));
-      return refuse(c, 429, `too many documents created; try again in ${retryAfter} s`);
+      // Open, the quota is per address: behind a proxy we do not trust, everyone's together.
+      const proxyProblem = access.authenticated ? null : (options.untrustedProxy?.forwardedForProblem(c.req.header('x-forwarded-for')) ?? null);
+      return refuse(c, 429, `too many documents created; try again in ${retryAfter} s${proxyProblem ? `; ${proxyProblem}` : ''}`);
     }
     const created = await store.create(name, title as string);
     if (!created) return c.json({ error: `a document named "${name}" exists already` }, 409);
+    options.events?.emit({ type: 'document.created', document: name, author: { subject: access.subject, name: null } });
     if (title !== '') await registry.withRoom(name, (room) => room.change((doc) => doc.getMap(META_MAP).set('title', title)));
+    if (imported) await options.content!.write(name, imported.doc, { mode: 'replace', access });
     return c.json(await store.info(name), 201);
+  });
+
+  app.delete('/:name', async (c) => {
+    const name = c.req.param('name');
+    const access = accessOf(c);
+    const denied = documentProblem(access, name, true);
+    if (denied) return refuse(c, 403, denied);
+    if (!options.deleteDocument) return c.json({ error: 'documents cannot be deleted on this server' }, 405);
+    if (!(await options.deleteDocument(name, access))) return c.json({ error: `no document named "${name}"` }, 404);
+    return c.body(null, 204);
   });
 
   const creatorKey = (c: { env: unknown; req: { header(name: string): string | undefined } }, access: Access): string => {

@@ -7,12 +7,13 @@ import { CloseCode, documentNameProblem } from '../../shared/protocol.js';
 import { AuthError, headerValue, requireDocument, type Access, type Authenticator, type RequestHead, type TokenSource } from '../auth/authenticator.js';
 import { clientAddress, type ConnectionLimiter, type Slot } from '../limits/connection-limiter.js';
 import { startHeartbeat } from '../limits/heartbeat.js';
-import { acceptConnection, type AcceptOptions, type ConnectionHandle } from '../sync/accept.js';
-import type { SyncSocket } from '../sync/connection.js';
+import type { UntrustedProxyCheck } from '../limits/untrusted-proxy.js';
+import { RoomAttachment, type AttachOptions } from '../sync/room-attachment.js';
 import { refusalHeaders } from './auth.js';
 import { createFrameSender } from './ws-frames.js';
+import { WebSocketTransport, closeReason } from './ws-transport.js';
 
-export interface SyncEndpointOptions extends AcceptOptions {
+export interface SyncEndpointOptions extends AttachOptions {
   /** The WebSocketServer (`noServer`, `clientTracking: false`) that completes the handshakes. */
   wss: WebSocketServer;
   pingIntervalMs: number;
@@ -21,6 +22,8 @@ export interface SyncEndpointOptions extends AcceptOptions {
   limiter: ConnectionLimiter;
   /** Client address from X-Forwarded-For (behind a reverse proxy). */
   trustProxy: boolean;
+  /** Notices X-Forwarded-For without TRUST_PROXY, and says so in per-address refusals. */
+  untrustedProxy: UntrustedProxyCheck;
   /** An upgrade not completed this long after its request arrived is cut off (default 10 s). */
   handshakeTimeoutMs?: number;
 }
@@ -60,12 +63,6 @@ function binaryMessage(data: RawData): Uint8Array {
   if (Array.isArray(data)) return Buffer.concat(data);
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-}
-
-/** Close reasons are limited to 123 bytes by the WebSocket protocol. */
-function closeReason(reason: string): string {
-  const bytes = new TextEncoder().encode(reason);
-  return bytes.length <= 123 ? reason : new TextDecoder().decode(bytes.slice(0, 120)).replace(/\uFFFD$/, '') + '...';
 }
 
 /** The path of a request target (`/path?query` or an absolute URL), or null if it is none. */
@@ -139,35 +136,6 @@ function refuseUpgrade(socket: Duplex, status: number, message: string, headers?
  */
 function ignoreError(): void {}
 
-function noop(): void {}
-
-/** What a room sees of one upgraded socket, plus what the endpoint keeps for it. */
-class WebSocketTransport implements SyncSocket {
-  /** Set as soon as the room accepted the socket; stays null for a socket closed at once. */
-  handle: ConnectionHandle | null = null;
-  /** Stops watching the token's expiry and revocation. */
-  untrack: () => void = noop;
-
-  constructor(
-    private readonly ws: WebSocket,
-    private readonly sendFrame: (ws: WebSocket, frame: Uint8Array) => void,
-    /** The connection limiter's place, freed when the socket closes. */
-    readonly slot: Slot,
-  ) {}
-
-  send(frame: Uint8Array): void {
-    this.sendFrame(this.ws, frame);
-  }
-
-  close(code: number, reason: string): void {
-    this.ws.close(code, closeReason(reason));
-  }
-
-  get bufferedAmount(): number {
-    return this.ws.bufferedAmount;
-  }
-}
-
 /**
  * `GET /sync/<document>`: everything that can be decided before the upgrade is answered with an
  * HTTP status there (origin 403, token 401, document not granted 403, connection limits 429/503);
@@ -183,10 +151,10 @@ export function createSyncEndpoint(prefix: string, options: SyncEndpointOptions)
 
   // Listeners take their socket as `this`: one function serves every connection.
   function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
-    const handle = transports.get(this)?.handle;
-    if (!handle) return;
-    if (!isBinary) handle.connection.close(CloseCode.BadRequest, 'text frames are not part of the protocol');
-    else handle.receive(binaryMessage(data));
+    const attachment = transports.get(this)?.attachment;
+    if (!attachment) return;
+    if (!isBinary) attachment.connection.close(CloseCode.BadRequest, 'text frames are not part of the protocol');
+    else attachment.receive(binaryMessage(data));
   }
   function onClose(this: WebSocket): void {
     const transport = transports.get(this);
@@ -194,7 +162,7 @@ export function createSyncEndpoint(prefix: string, options: SyncEndpointOptions)
     transports.delete(this);
     transport.slot.release();
     transport.untrack();
-    transport.handle?.closed();
+    transport.attachment?.transportClosed();
   }
 
   function open(ws: WebSocket, target: DocumentTarget, access: Access, slot: Slot): void {
@@ -208,14 +176,14 @@ export function createSyncEndpoint(prefix: string, options: SyncEndpointOptions)
       ws.close(CloseCode.BadRequest, closeReason(target.problem));
       return;
     }
-    const handle = acceptConnection(target.name, transport, access, options);
-    transport.handle = handle;
+    const attachment = new RoomAttachment(target.name, transport, access, options);
+    transport.attachment = attachment;
     ws.on('message', onMessage);
     if (!access.authenticated) return;
     // Ends the connection when its token expires or is revoked.
     transport.untrack = auth.sessions.track(access, (code, reason) => {
       metrics.refused.inc({ reason });
-      handle.connection.close(code, reason);
+      attachment.connection.close(code, reason);
     });
   }
 
@@ -228,10 +196,14 @@ export function createSyncEndpoint(prefix: string, options: SyncEndpointOptions)
     const requestHead: RequestHead = { url, headers: request.headers };
     // Counted from the moment the request arrives, not once upgraded: handshakes in progress
     // hold sockets too, and would otherwise escape the per-address limit.
-    const admission = limiter.admit(clientAddress(request.socket.remoteAddress, headerValue(requestHead, 'x-forwarded-for'), options.trustProxy));
+    const forwardedFor = headerValue(requestHead, 'x-forwarded-for');
+    const proxyProblem = options.untrustedProxy.forwardedForProblem(forwardedFor);
+    const admission = limiter.admit(clientAddress(request.socket.remoteAddress, forwardedFor, options.trustProxy));
     if (!admission.ok) {
-      metrics.refused.inc({ reason: admission.status === 429 ? 'connections per address' : 'connections' });
-      return refuseUpgrade(socket, admission.status, admission.reason, refusalHeaders(admission.status, admission.reason));
+      const perAddress = admission.status === 429;
+      metrics.refused.inc({ reason: perAddress ? 'connections per address' : 'connections' });
+      const reason = perAddress && proxyProblem ? `${admission.reason}; ${proxyProblem}` : admission.reason;
+      return refuseUpgrade(socket, admission.status, reason, refusalHeaders(admission.status, reason));
     }
     // Until the upgrade, the slot goes with the TCP socket (a client gone while its token was
     // checked, a handshake ws refuses); an upgraded socket frees it on `close` (onClose), and

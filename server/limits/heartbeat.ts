@@ -10,7 +10,7 @@ export interface Heartbeat {
  * Pings every socket at an interval and terminates those that did not answer the previous ping
  * (with a pong or any message): half-open connections would otherwise hold their room and memory
  * forever. Only sockets still owing an answer are remembered (a closed one until the next ping at
- * most), so idle ones cost nothing here.
+ * most), so idle ones cost nothing here. Sockets we stopped reading (backpressure) are skipped.
  */
 export function startHeartbeat(sockets: () => Iterable<WebSocket>, intervalMs: number): Heartbeat {
   let unanswered = new Set<WebSocket>();
@@ -22,6 +22,9 @@ export function startHeartbeat(sockets: () => Iterable<WebSocket>, intervalMs: n
     const silent = unanswered;
     unanswered = new Set();
     for (const ws of sockets()) {
+      // Paused for being over its rate: its pong, if any, waits unread; it is read again within
+      // about 10 s (rate-limiter.ts), or closed, and is checked again from the next ping on.
+      if (ws.isPaused) continue;
       if (silent.has(ws)) {
         ws.terminate();
         continue;

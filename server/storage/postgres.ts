@@ -1,7 +1,10 @@
 import pg from 'pg';
 import { listPatterns, nameRange, postgresLike } from './list-patterns.js';
-import type { DocumentInfo, DocumentStore, LoggedUpdate, StoredDocument } from './types.js';
+import { queryWords, tsQuery } from './search-query.js';
+import { DocumentDeletedError, type DocumentInfo, type DocumentStore, type LoggedUpdate, type StoredDocument } from './types.js';
 import { asBytes } from './bytes.js';
+import { MARK_APPEND_CTE, POSTGRES_WEBHOOK_MIGRATION, createPostgresWebhookStore, markCreated } from './postgres-webhooks.js';
+import { withTimeout } from '../with-timeout.js';
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:port/database` */
@@ -36,6 +39,22 @@ const MIGRATIONS: readonly string[] = [
   // Lists by access pattern compare names in code point order ("C"), whatever the database's
   // collation; the primary key's index (database collation) cannot serve those ranges.
   `CREATE INDEX documents_name_c ON documents (name COLLATE "C");`,
+  // Deletion keeps the row as the reservation of the name (deleted_at set). Search: a document's
+  // title and plain text in a table of their own, so that the tsvectors are recomputed only when
+  // they change (an append updates the documents row on every commit); 'simple' config: no
+  // stemming or stop words, like SQLite's unicode61 tokenizer.
+  `ALTER TABLE documents ADD COLUMN deleted_at BIGINT;
+   CREATE TABLE document_text (
+     name TEXT PRIMARY KEY,
+     title TEXT NOT NULL DEFAULT '',
+     body TEXT NOT NULL DEFAULT '',
+     title_vector tsvector GENERATED ALWAYS AS (to_tsvector('simple', title)) STORED,
+     body_vector tsvector GENERATED ALWAYS AS (to_tsvector('simple', body)) STORED
+   );
+   CREATE INDEX document_text_title ON document_text USING GIN (title_vector);
+   CREATE INDEX document_text_body ON document_text USING GIN (body_vector);`,
+  // Webhooks: change marks, endpoints and the outbox (postgres-webhooks.ts).
+  POSTGRES_WEBHOOK_MIGRATION,
 ];
 
 /** Arbitrary but fixed key of the advisory lock that serialises migrations. */
@@ -62,30 +81,47 @@ const asBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.
 const Q = {
   // One statement, one implicit transaction: bumping the counter row locks it until commit, so the
   // appends of a document serialise and their sequence numbers follow commit order, without gaps.
+  // A deleted document's row stays (deleted_at set): the conflict's update is skipped, nothing is
+  // returned, and the append is refused; the row lock orders it after a concurrent deletion.
   append: `WITH bumped AS (
              INSERT INTO documents (name, created_at, updated_at, seq) VALUES ($1, $3, $3, 1)
              ON CONFLICT (name) DO UPDATE SET seq = documents.seq + 1, updated_at = excluded.updated_at
-             RETURNING seq
-           )
+             WHERE documents.deleted_at IS NULL
+             RETURNING seq, (xmax = 0) AS inserted
+           ),
+           -- webhooks: the mark of changes not yet told commits with the change (postgres-webhooks.ts)
+           marked AS (${MARK_APPEND_CTE})
            INSERT INTO updates (name, seq, data) SELECT $1, seq, $2 FROM bumped RETURNING seq`,
   // One statement sees one snapshot: the document row and its log rows are consistent.
   // kind 0 is the document row (with the snapshot when rows before afterSeq were compacted away).
-  readSince: `SELECT 0 AS kind, seq, CASE WHEN $2 < snapshot_seq THEN snapshot END AS data
+  readSince: `SELECT 0 AS kind, seq, CASE WHEN $2 < snapshot_seq THEN snapshot END AS data, deleted_at
                 FROM documents WHERE name = $1
               UNION ALL
-              SELECT 1 AS kind, u.seq, u.data FROM updates u
+              SELECT 1 AS kind, u.seq, u.data, NULL FROM updates u
                 WHERE u.name = $1
                   AND u.seq > GREATEST($2, (SELECT snapshot_seq FROM documents WHERE name = $1))
               ORDER BY kind, seq`,
-  lockDocument: 'SELECT snapshot_seq FROM documents WHERE name = $1 FOR UPDATE',
+  lockDocument: 'SELECT snapshot_seq FROM documents WHERE name = $1 AND deleted_at IS NULL FOR UPDATE',
   writeSnapshot: 'UPDATE documents SET snapshot = $2, snapshot_seq = $3 WHERE name = $1',
   deleteUpto: 'DELETE FROM updates WHERE name = $1 AND seq <= $2',
   logLength: 'SELECT count(*)::int AS n FROM updates WHERE name = $1',
+  // Creating a deleted document undoes the deletion (explicitly: stale clients only append).
   create: `INSERT INTO documents (name, title, created_at, updated_at) VALUES ($1, $2, $3, $3)
-           ON CONFLICT (name) DO NOTHING`,
-  info: 'SELECT name, title, created_at, updated_at FROM documents WHERE name = $1',
-  list: 'SELECT name, title, created_at, updated_at FROM documents ORDER BY updated_at DESC, name LIMIT $1',
-  setTitle: 'UPDATE documents SET title = $2 WHERE name = $1',
+           ON CONFLICT (name) DO UPDATE SET title = excluded.title, created_at = excluded.created_at,
+             updated_at = excluded.updated_at, deleted_at = NULL
+           WHERE documents.deleted_at IS NOT NULL`,
+  info: 'SELECT name, title, created_at, updated_at FROM documents WHERE name = $1 AND deleted_at IS NULL',
+  list: 'SELECT name, title, created_at, updated_at FROM documents WHERE deleted_at IS NULL ORDER BY updated_at DESC, name LIMIT $1',
+  setTitle: 'UPDATE documents SET title = $2 WHERE name = $1 AND deleted_at IS NULL',
+  indexTitle: `INSERT INTO document_text (name, title) VALUES ($1, $2)
+               ON CONFLICT (name) DO UPDATE SET title = excluded.title`,
+  indexText: `INSERT INTO document_text (name, body)
+                SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM documents WHERE name = $1 AND deleted_at IS NULL)
+              ON CONFLICT (name) DO UPDATE SET body = excluded.body`,
+  markDeleted: `UPDATE documents SET deleted_at = $2, title = '', snapshot = NULL, snapshot_seq = seq
+                WHERE name = $1 AND deleted_at IS NULL`,
+  deleteLog: 'DELETE FROM updates WHERE name = $1',
+  deleteText: 'DELETE FROM document_text WHERE name = $1',
 } as const;
 
 function query(name: keyof typeof Q, values: unknown[]): pg.QueryConfig {
@@ -101,7 +137,7 @@ function listMatchingQuery(limit: number, patterns: readonly string[]): pg.Query
   };
   const arms = listPatterns(patterns).map((pattern) => {
     const range = nameRange(pattern);
-    const select = 'SELECT name, title, created_at, updated_at FROM documents WHERE ';
+    const select = 'SELECT name, title, created_at, updated_at FROM documents WHERE deleted_at IS NULL AND ';
     if (range.exact !== null) return select + `name = ${param(range.exact)}`;
     const conditions: string[] = [];
     if (range.prefix !== '') conditions.push(`name COLLATE "C" >= ${param(range.prefix)}`);
@@ -111,6 +147,41 @@ function listMatchingQuery(limit: number, patterns: readonly string[]): pg.Query
   });
   if (arms.length === 0) return { text: 'SELECT name, title, created_at, updated_at FROM documents WHERE false', values: [] };
   return { text: `${arms.join(' UNION ')} ORDER BY updated_at DESC, name LIMIT ${param(limit)}`, values };
+}
+
+/**
+ * Search (see DocumentStore.search): each word through the GIN indexes on title and text, the
+ * token's patterns (if any) as a filter on the matches; title matches rank first.
+ */
+function searchQuery(words: readonly string[], limit: number, patterns?: readonly string[]): pg.QueryConfig | null {
+  const values: unknown[] = [tsQuery(words)];
+  const param = (value: unknown) => {
+    values.push(value);
+    return `$${values.length}`;
+  };
+  let filter = '';
+  if (patterns !== undefined) {
+    const distinct = listPatterns(patterns);
+    if (distinct.length === 0) return null;
+    const arms = distinct.map((pattern) => {
+      const range = nameRange(pattern);
+      if (range.exact !== null) return `d.name = ${param(range.exact)}`;
+      const conditions: string[] = [];
+      if (range.prefix !== '') conditions.push(`d.name COLLATE "C" >= ${param(range.prefix)}`);
+      if (range.prefixEnd !== null) conditions.push(`d.name COLLATE "C" < ${param(range.prefixEnd)}`);
+      conditions.push(`d.name LIKE ${param(postgresLike(pattern))}`);
+      return `(${conditions.join(' AND ')})`;
+    });
+    filter = ` AND (${arms.join(' OR ')})`;
+  }
+  return {
+    text: `SELECT d.name, d.title, d.created_at, d.updated_at
+           FROM document_text t JOIN documents d ON d.name = t.name, to_tsquery('simple', $1) q
+           WHERE (t.title_vector @@ q OR t.body_vector @@ q) AND d.deleted_at IS NULL${filter}
+           ORDER BY (t.title_vector @@ q) DESC, ts_rank(t.body_vector, q) DESC, d.updated_at DESC
+           LIMIT ${param(limit)}`,
+    values,
+  };
 }
 
 /** Runs `fn` in a transaction on one pooled connection: committed if it returns, rolled back if it throws. */
@@ -144,14 +215,6 @@ async function migrate(pool: pg.Pool): Promise<void> {
   });
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 /**
  * PostgreSQL backend, for several server instances sharing one database. The schema is created
  * or migrated before this resolves. Commits are synchronous (PostgreSQL's default), so an append
@@ -175,9 +238,10 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   }
 
   const readSince = async (name: string, afterSeq: number) => {
-    const { rows } = await pool.query<{ kind: number; seq: string; data: Buffer | null }>(query('readSince', [name, afterSeq]));
+    const { rows } = await pool.query<{ kind: number; seq: string; data: Buffer | null; deleted_at: string | null }>(query('readSince', [name, afterSeq]));
     const head = rows[0];
     if (!head || head.kind !== 0) return { snapshot: null, updates: [] as LoggedUpdate[], seq: 0 };
+    if (head.deleted_at !== null) throw new DocumentDeletedError(name);
     const updates: LoggedUpdate[] = [];
     for (let i = 1; i < rows.length; i++) updates.push({ seq: Number(rows[i]!.seq), update: asBytes(rows[i]!.data!) });
     return { snapshot: head.data ? asBytes(head.data) : null, updates, seq: Number(head.seq) };
@@ -186,12 +250,14 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   let closed = false;
   return {
     kind: 'postgres',
+    webhooks: createPostgresWebhookStore(pool),
     async load(name): Promise<StoredDocument> {
       const { snapshot, updates, seq } = await readSince(name, -1);
       return { snapshot, updates: updates.map((row) => row.update), seq };
     },
     async append(name, update) {
       const { rows } = await pool.query<{ seq: string }>(query('append', [name, asBuffer(update), Date.now()]));
+      if (rows.length === 0) throw new DocumentDeletedError(name);
       return Number(rows[0]!.seq);
     },
     readSince,
@@ -211,8 +277,13 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       return rows[0]?.n ?? 0;
     },
     async create(name, title) {
-      const result = await pool.query(query('create', [name, title, Date.now()]));
-      return (result.rowCount ?? 0) > 0;
+      return inTransaction(pool, async (client) => {
+        const result = await client.query(query('create', [name, title, Date.now()]));
+        const created = (result.rowCount ?? 0) > 0;
+        if (created) await client.query(query('indexTitle', [name, title]));
+        if (created) await markCreated(client, name, Date.now());
+        return created;
+      });
     },
     async info(name) {
       const { rows } = await pool.query<DocumentRow>(query('info', [name]));
@@ -223,8 +294,32 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       return rows.map(toInfo);
     },
     async setTitle(name, title) {
-      const result = await pool.query(query('setTitle', [name, title]));
+      return inTransaction(pool, async (client) => {
+        const result = await client.query(query('setTitle', [name, title]));
+        const changed = (result.rowCount ?? 0) > 0;
+        if (changed) await client.query(query('indexTitle', [name, title]));
+        return changed;
+      });
+    },
+    async setText(name, text) {
+      const result = await pool.query(query('indexText', [name, text]));
       return (result.rowCount ?? 0) > 0;
+    },
+    async search(text, limit, patterns) {
+      const words = queryWords(text);
+      const config = words.length === 0 ? null : searchQuery(words, limit, patterns);
+      if (!config) return [];
+      const { rows } = await pool.query<DocumentRow>(config);
+      return rows.map(toInfo);
+    },
+    async delete(name) {
+      return inTransaction(pool, async (client) => {
+        const result = await client.query(query('markDeleted', [name, Date.now()]));
+        if ((result.rowCount ?? 0) === 0) return false;
+        await client.query(query('deleteLog', [name]));
+        await client.query(query('deleteText', [name]));
+        return true;
+      });
     },
     async check() {
       if (closed) throw new Error('storage is closed');

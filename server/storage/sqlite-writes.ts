@@ -1,47 +1,99 @@
 import type Database from 'better-sqlite3';
+import { TokenBucket } from '../limits/token-bucket.js';
+import { prepareChangeMarks } from './sqlite-webhooks.js';
 
 /** Every write the SQLite store makes; they all go through one queue, in order. */
 export type WriteOp =
   | { op: 'append'; name: string; update: Uint8Array }
   | { op: 'compact'; name: string; snapshot: Uint8Array; uptoSeq: number }
   | { op: 'create'; name: string; title: string }
-  | { op: 'setTitle'; name: string; title: string };
+  | { op: 'setTitle'; name: string; title: string }
+  | { op: 'setText'; name: string; text: string }
+  | { op: 'delete'; name: string }
+  /** Webhook outbox writes (sqlite-webhooks.ts), sharing the group commit; they run in a savepoint of their own. */
+  | { op: 'custom'; run: () => WriteResult };
 
-/** append: the sequence number; create/setTitle: whether a row changed; compact: null. */
+/** append: the sequence number (DELETED for a deleted document); create/setTitle/setText/delete: whether a row changed; compact: null. */
 export type WriteResult = number | boolean | null;
+
+/** What an append to a deleted document returns (it never throws: the batch holds other documents' writes). */
+export const DELETED = -1;
 
 /** Runs a batch of writes in one transaction (one fsync) and returns each one's result. */
 export function createBatchWriter(db: Database.Database): (batch: readonly WriteOp[]) => WriteResult[] {
   const bumpSeq = db.prepare<[string, number, number], { seq: number }>(
     `INSERT INTO documents (name, created_at, updated_at, seq) VALUES (?, ?, ?, 1)
-     ON CONFLICT (name) DO UPDATE SET seq = seq + 1, updated_at = excluded.updated_at
+     ON CONFLICT (name) DO UPDATE SET seq = seq + 1, updated_at = excluded.updated_at WHERE deleted_at IS NULL
      RETURNING seq`,
   );
   const insertUpdate = db.prepare<[string, number, Uint8Array]>('INSERT INTO updates (name, seq, data) VALUES (?, ?, ?)');
   const writeSnapshot = db.prepare<[Uint8Array, number, string, number]>(
-    'UPDATE documents SET snapshot = ?, snapshot_seq = ? WHERE name = ? AND snapshot_seq < ?',
+    'UPDATE documents SET snapshot = ?, snapshot_seq = ? WHERE name = ? AND snapshot_seq < ? AND deleted_at IS NULL',
   );
   const deleteUpto = db.prepare<[string, number]>('DELETE FROM updates WHERE name = ? AND seq <= ?');
+  // Creating a deleted document undoes the deletion (explicitly: stale clients only append).
   const create = db.prepare<[string, string, number, number]>(
-    'INSERT INTO documents (name, title, created_at, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING',
+    `INSERT INTO documents (name, title, created_at, updated_at) VALUES (?, ?, ?, ?)
+     ON CONFLICT (name) DO UPDATE SET title = excluded.title, created_at = excluded.created_at, updated_at = excluded.updated_at, deleted_at = NULL
+     WHERE deleted_at IS NOT NULL`,
   );
-  const setTitle = db.prepare<[string, string]>('UPDATE documents SET title = ? WHERE name = ?');
+  const setTitle = db.prepare<[string, string]>('UPDATE documents SET title = ? WHERE name = ? AND deleted_at IS NULL');
+  const exists = db.prepare<[string], { n: number }>('SELECT 1 AS n FROM documents WHERE name = ? AND deleted_at IS NULL');
+  // The search index (documents_fts) follows document_text through triggers.
+  const indexTitle = db.prepare<[string, string]>(
+    'INSERT INTO document_text (name, title) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET title = excluded.title',
+  );
+  const indexText = db.prepare<[string, string]>(
+    'INSERT INTO document_text (name, body) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET body = excluded.body',
+  );
+  // The row stays as the reservation of the name: snapshot and log go, seq stays (it never goes back).
+  const markDeleted = db.prepare<[number, string]>(
+    "UPDATE documents SET deleted_at = ?, title = '', snapshot = NULL, snapshot_seq = seq WHERE name = ? AND deleted_at IS NULL",
+  );
+  const deleteLog = db.prepare<[string]>('DELETE FROM updates WHERE name = ?');
+  const deleteText = db.prepare<[string]>('DELETE FROM document_text WHERE name = ?');
+  // Webhooks: the mark of changes not yet told, in the same transaction as the change (sqlite-webhooks.ts).
+  const changeMarks = prepareChangeMarks(db);
   return db.transaction((batch: readonly WriteOp[]): WriteResult[] => {
     const now = Date.now();
     return batch.map((write): WriteResult => {
       switch (write.op) {
         case 'append': {
-          const { seq } = bumpSeq.get(write.name, now, now)!;
-          insertUpdate.run(write.name, seq, write.update);
-          return seq;
+          const isNew = changeMarks.isNew(write.name);
+          const bumped = bumpSeq.get(write.name, now, now);
+          if (!bumped) return DELETED;
+          insertUpdate.run(write.name, bumped.seq, write.update);
+          changeMarks.appended(write.name, bumped.seq, isNew, now);
+          return bumped.seq;
         }
         case 'compact':
           if (writeSnapshot.run(write.snapshot, write.uptoSeq, write.name, write.uptoSeq).changes > 0) deleteUpto.run(write.name, write.uptoSeq);
           return null;
-        case 'create':
-          return create.run(write.name, write.title, now, now).changes > 0;
-        case 'setTitle':
-          return setTitle.run(write.title, write.name).changes > 0;
+        case 'create': {
+          const created = create.run(write.name, write.title, now, now).changes > 0;
+          if (created) indexTitle.run(write.name, write.title);
+          if (created) changeMarks.created(write.name, now);
+          return created;
+        }
+        case 'setTitle': {
+          const changed = setTitle.run(write.title, write.name).changes > 0;
+          if (changed) indexTitle.run(write.name, write.title);
+          return changed;
+        }
+        case 'setText':
+          if (!exists.get(write.name)) return false;
+          indexText.run(write.name, write.text);
+          return true;
+        case 'custom':
+          return write.run();
+        case 'delete': {
+          const deleted = markDeleted.run(now, write.name).changes > 0;
+          if (deleted) {
+            deleteLog.run(write.name);
+            deleteText.run(write.name);
+          }
+          return deleted;
+        }
       }
     });
   });
@@ -49,6 +101,12 @@ export function createBatchWriter(db: Database.Database): (batch: readonly Write
 
 export interface WriteQueue {
   run(write: WriteOp): Promise<WriteResult>;
+  /**
+   * For writes that may wait (webhook bookkeeping): joins the next commit, and starts one itself
+   * only if none started within `maxDelayMs`. While edits commit, it costs no fsync and no commit
+   * of the pacing budget of its own.
+   */
+  runSoon(write: WriteOp, maxDelayMs: number): Promise<WriteResult>;
   /** Resolves once everything queued is committed; later writes are refused. */
   close(): Promise<void>;
 }
@@ -75,23 +133,19 @@ const COMMIT_BURST = 25;
  */
 export function createWriteQueue(db: Database.Database): WriteQueue {
   const writeBatch = createBatchWriter(db);
-  const spacingMs = 1000 / MAX_COMMITS_PER_SECOND;
   let queue: Queued[] = [];
   let pending: NodeJS.Immediate | NodeJS.Timeout | null = null;
   let closed = false;
-  let tokens = COMMIT_BURST;
-  let refilledAt = performance.now();
-
-  const refill = () => {
-    const now = performance.now();
-    tokens = Math.min(COMMIT_BURST, tokens + (now - refilledAt) / spacingMs);
-    refilledAt = now;
-  };
+  const pacing = new TokenBucket(MAX_COMMITS_PER_SECOND, COMMIT_BURST);
+  /** The timer of runSoon() writes waiting for a commit to join. */
+  let lazy: NodeJS.Timeout | null = null;
 
   const commit = () => {
     pending = null;
-    refill();
-    tokens = Math.max(0, tokens - 1);
+    if (lazy) clearTimeout(lazy);
+    lazy = null;
+    // A commit forced by close() may run without a token; it does not delay the ones after it.
+    pacing.takeAtMost(1);
     const batch = queue;
     queue = [];
     let results: WriteResult[];
@@ -105,8 +159,8 @@ export function createWriteQueue(db: Database.Database): WriteQueue {
   };
 
   const schedule = () => {
-    refill();
-    pending = tokens >= 1 ? setImmediate(commit) : setTimeout(commit, (1 - tokens) * spacingMs);
+    const wait = pacing.msUntil(1);
+    pending = wait === 0 ? setImmediate(commit) : setTimeout(commit, wait);
   };
 
   return {
@@ -117,11 +171,26 @@ export function createWriteQueue(db: Database.Database): WriteQueue {
         if (!pending) schedule();
       });
     },
+    runSoon(write, maxDelayMs) {
+      return new Promise<WriteResult>((resolve, reject) => {
+        if (closed) return reject(new Error('storage is closed'));
+        queue.push({ write, resolve, reject });
+        if (pending || lazy) return;
+        lazy = setTimeout(() => {
+          lazy = null;
+          if (!pending && queue.length > 0) schedule();
+        }, maxDelayMs);
+      });
+    },
     async close() {
       closed = true;
-      if (!pending) return;
-      clearImmediate(pending as NodeJS.Immediate);
-      clearTimeout(pending as NodeJS.Timeout);
+      if (lazy) clearTimeout(lazy);
+      lazy = null;
+      if (!pending && queue.length === 0) return;
+      if (pending) {
+        clearImmediate(pending as NodeJS.Immediate);
+        clearTimeout(pending as NodeJS.Timeout);
+      }
       commit();
     },
   };

@@ -1,3 +1,16 @@
+import type { WebhookStore } from './webhook-store.js';
+
+/**
+ * The document was deleted (DocumentStore.delete): it loads, catches up and appends no more until
+ * it is created again explicitly. Stale clients reconnecting must not bring it back.
+ */
+export class DocumentDeletedError extends Error {
+  override name = 'DocumentDeletedError';
+  constructor(readonly document: string) {
+    super('document deleted');
+  }
+}
+
 /** What storage returns for a document when a room loads it. */
 export interface StoredDocument {
   /** Compacted state (a Yjs update), or null if the document was never compacted. */
@@ -26,7 +39,12 @@ export interface DocumentInfo {
  */
 export interface DocumentStore {
   readonly kind: string;
-  /** Loads the snapshot and all later rows. A document that does not exist loads empty. */
+  /** The webhook outbox and change marks, in the same database (webhook-store.ts). */
+  readonly webhooks?: WebhookStore;
+  /**
+   * Loads the snapshot and all later rows. A document that does not exist loads empty; a deleted
+   * one throws DocumentDeletedError (so does readSince; append rejects with it).
+   */
   load(name: string): Promise<StoredDocument>;
   /**
    * Appends one update and resolves with its sequence number once it is durably committed.
@@ -42,7 +60,7 @@ export interface DocumentStore {
   compact(name: string, snapshot: Uint8Array, uptoSeq: number): Promise<void>;
   /** Number of log rows not yet folded into the snapshot. */
   logLength(name: string): Promise<number>;
-  /** Creates the document if it does not exist; resolves true if it was created. */
+  /** Creates the document if it does not exist (or was deleted: that is undone); resolves true if it was created. */
   create(name: string, title: string): Promise<boolean>;
   info(name: string): Promise<DocumentInfo | null>;
   /**
@@ -52,6 +70,23 @@ export interface DocumentStore {
    */
   list(limit: number, patterns?: readonly string[]): Promise<DocumentInfo[]>;
   setTitle(name: string, title: string): Promise<boolean>;
+  /**
+   * Stores the plain text of an existing document for search (what `search` matches besides the
+   * title); resolves false if there is no such document.
+   */
+  setText(name: string, text: string): Promise<boolean>;
+  /**
+   * Documents whose title or text contain every word of `query` (words are letters and digits;
+   * the last may be a prefix), best matches first, at most `limit`; with `patterns`, only the
+   * documents they grant (as `list`). Served by a full-text index (SQLite FTS5, PostgreSQL GIN).
+   */
+  search(query: string, limit: number, patterns?: readonly string[]): Promise<DocumentInfo[]>;
+  /**
+   * Deletes the document and its history (log, snapshot, title, text) for good; resolves true if
+   * it existed. The name stays reserved: loading it throws DocumentDeletedError and appends are
+   * refused, so a client still holding the document cannot bring it back, until `create`.
+   */
+  delete(name: string): Promise<boolean>;
   /** Throws if the backend cannot serve requests. */
   check(): Promise<void>;
   close(): Promise<void>;

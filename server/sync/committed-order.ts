@@ -1,6 +1,6 @@
 import type { Logger } from '../logger.js';
 import type { SyncMetrics } from '../metrics.js';
-import type { DocumentStore } from '../storage/types.js';
+import { DocumentDeletedError, type DocumentStore } from '../storage/types.js';
 
 /** How long an out-of-order committed update waits for the ones before it before storage is asked. */
 const GAP_WAIT_MS = 150;
@@ -14,6 +14,8 @@ export interface CommittedOrderOptions {
   logger: Logger;
   /** Applies committed updates (or a snapshot and updates, from storage) to the document, in order. */
   apply(updates: readonly Uint8Array[]): void;
+  /** Storage says the document was deleted (e.g. on another instance, with the message about it lost). */
+  deleted?(): void;
 }
 
 /**
@@ -95,6 +97,10 @@ export class CommittedOrder {
       metrics.catchUpRows.inc(applied);
       return applied;
     } catch (error) {
+      if (error instanceof DocumentDeletedError) {
+        this.options.deleted?.();
+        return 0;
+      }
       logger.error({ err: error, document: name }, 'catching up from storage failed');
       return 0;
     }

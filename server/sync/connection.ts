@@ -1,12 +1,5 @@
 import { CloseCode } from '../../shared/protocol.js';
-
-/** The little a room needs from a transport; WebSocket, tests and other transports implement it. */
-export interface SyncSocket {
-  send(frame: Uint8Array): void;
-  close(code: number, reason: string): void;
-  /** Bytes queued for sending but not yet handed to the OS. */
-  readonly bufferedAmount: number;
-}
+import type { SyncTransport } from './transport.js';
 
 export interface ConnectionAccess {
   /** Who is connected, for logs; never a token. */
@@ -16,7 +9,11 @@ export interface ConnectionAccess {
 
 let nextConnectionId = 1;
 
-/** One client's connection to one room: the socket plus what the room tracks about it. */
+/**
+ * One client's connection to one room, as the room sees it: who it is, what the room tracks
+ * about it, and sending to it. Its transport carries the bytes (SyncTransport); its
+ * RoomAttachment (room-attachment.ts) brings the client's messages to the room.
+ */
 export class Connection {
   readonly id = nextConnectionId++;
   /** Awareness client ids this connection created; it may change or remove only these. */
@@ -28,7 +25,7 @@ export class Connection {
   private isClosed = false;
 
   constructor(
-    private readonly socket: SyncSocket,
+    private readonly transport: SyncTransport,
     readonly access: ConnectionAccess,
     private readonly maxBufferedBytes: number,
   ) {}
@@ -40,21 +37,21 @@ export class Connection {
   /** Sends a frame; a consumer too slow to keep its queue under the limit is closed instead. */
   send(frame: Uint8Array): void {
     if (this.isClosed) return;
-    if (this.socket.bufferedAmount > this.maxBufferedBytes) {
+    if (this.transport.bufferedAmount > this.maxBufferedBytes) {
       this.close(CloseCode.TryAgainLater, 'slow consumer: too many unsent bytes');
       return;
     }
     this.lastSentAt = performance.now();
-    this.socket.send(frame);
+    this.transport.send(frame);
   }
 
   close(code: number, reason: string): void {
     if (this.isClosed) return;
     this.isClosed = true;
-    this.socket.close(code, reason);
+    this.transport.close(code, reason);
   }
 
-  /** Called by the transport when the socket is gone, however it went. */
+  /** The transport is gone, however it went (told by the RoomAttachment). */
   markClosed(): void {
     this.isClosed = true;
   }

@@ -24,21 +24,28 @@ export interface StoredStateAnswer {
    * Null once the room is built: from then on the room answers.
    */
   fullStateFrame(): Uint8Array | null;
-  /** Keeps the decode waiting until `settled()` returns true (or the answer window closes). */
+  /**
+   * Keeps the decode waiting until `settled()` returns true (or the answer window closes). A
+   * connection that wants its answer out before the decode calls it as soon as it has the answer,
+   * before any timer runs (the decode waits at least QUIET_MS after the last connection was told,
+   * so that is in time); one that does not call it does not hold the decode.
+   */
   holdDecodeUntil(settled: () => boolean): void;
 }
 
-export type StoredStateListener = (answer: StoredStateAnswer) => void;
-
 /**
  * The part of a room's load between reading its stored bytes and decoding them into a Y.Doc, which
- * blocks the event loop for as long as the document is large. Connections waiting for the room are
- * told when it starts, so that a client that has nothing is answered from the bytes meanwhile; the
- * decode waits, within a short window, until those answers have left the process.
+ * blocks the event loop for as long as the document is large. Connections waiting for the room ask
+ * for the stored state (answering()), and get it once it is read, so that a client that has nothing
+ * is answered from the bytes meanwhile; the decode waits, within a short window, until those
+ * answers have left the process.
  */
 export class LoadingStage {
   private state: 'reading' | 'answering' | 'done' = 'reading';
-  private listeners: StoredStateListener[] = [];
+  /** Connections that asked while the bytes were being read, told when they are (or at finish()). */
+  private waiting: Array<(answer: StoredStateAnswer | null) => void> = [];
+  /** Connections given the answer; while there are none, nothing holds the decode. */
+  private told = 0;
   private holds: Array<() => boolean> = [];
   private parts: Uint8Array[] | null = null;
   private frame: Uint8Array | null = null;
@@ -56,14 +63,14 @@ export class LoadingStage {
     return this.frame;
   }
 
-  /** Calls `listener` once the stored state can be answered from: now if it can, never once the room is built. */
-  whenAnswering(listener: StoredStateListener): void {
-    if (this.state === 'answering') {
-      this.lastJoinedAt = performance.now();
-      listener(this.answer);
-    } else if (this.state === 'reading') {
-      this.listeners.push(listener);
-    }
+  /**
+   * The stored state to answer from, once it can be: already resolved while the stage answers,
+   * resolved when the bytes are read while it reads them, null once the room is built (or failed).
+   */
+  answering(): Promise<StoredStateAnswer | null> {
+    if (this.state === 'answering') return Promise.resolve(this.tell());
+    if (this.state === 'done') return Promise.resolve(null);
+    return new Promise((resolve) => this.waiting.push(resolve));
   }
 
   /**
@@ -75,22 +82,28 @@ export class LoadingStage {
     this.state = 'answering';
     this.lastJoinedAt = performance.now();
     this.deadline = this.lastJoinedAt + ANSWER_WINDOW_MS;
-    for (const listener of this.listeners.splice(0)) listener(this.answer);
+    for (const resolve of this.waiting.splice(0)) resolve(this.tell());
     while (performance.now() < this.deadline && !this.released()) await delay(POLL_MS);
   }
 
   /** The room is built, or failed to load: connections arriving from now on wait for it. */
   finish(): void {
     this.state = 'done';
-    this.listeners = [];
+    for (const resolve of this.waiting.splice(0)) resolve(null);
     this.holds = [];
     this.parts = null;
     this.frame = null;
   }
 
-  /** Nobody joined lately, and every hold has settled; nothing to wait for if nobody is waiting. */
+  private tell(): StoredStateAnswer {
+    this.told++;
+    this.lastJoinedAt = performance.now();
+    return this.answer;
+  }
+
+  /** Nobody joined lately, and every hold has settled; nothing to wait for if nobody was told. */
   private released(): boolean {
-    if (this.holds.length === 0) return true;
+    if (this.told === 0) return true;
     return performance.now() - this.lastJoinedAt >= QUIET_MS && this.holds.every((settled) => settled());
   }
 

@@ -1,6 +1,7 @@
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
-import { AccessFlags, MessageType, SyncMessageType } from '../../shared/protocol.js';
+import { MessageType, SyncMessageType } from '../../shared/protocol.js';
+import { readSubscribeSaved } from '../../shared/saved-state.js';
 
 /** A frame the server could not make sense of; the connection that sent it is closed with 4400. */
 export class ProtocolError extends Error {
@@ -74,6 +75,7 @@ export function decodeClientMessage(frame: Uint8Array): ClientMessage {
       // y-protocols/auth: the server decides permissions; a client's auth frame carries nothing we use.
       return { kind: 'auth' };
     case MessageType.SavedState:
+      readSubscribeSaved(decoder);
       message = { kind: 'subscribe-saved' };
       break;
     default:
@@ -106,17 +108,10 @@ export function writeAwareness(encoder: encoding.Encoder, awarenessUpdate: Uint8
   encoding.writeVarUint8Array(encoder, awarenessUpdate);
 }
 
-export function writeSavedState(encoder: encoding.Encoder, stateVector: Uint8Array): void {
-  encoding.writeVarUint(encoder, MessageType.SavedState);
-  encoding.writeVarUint8Array(encoder, stateVector);
-}
-
-export function writeAccess(encoder: encoding.Encoder, access: { canWrite: boolean }): void {
-  encoding.writeVarUint(encoder, MessageType.Access);
-  encoding.writeVarUint(encoder, access.canWrite ? AccessFlags.CanWrite : 0);
-}
-
-/** Encodes a whole frame with one of the write functions above. */
+/**
+ * Encodes a whole frame with one of the write functions above, or with the SavedState
+ * extension's writers in shared/saved-state.ts.
+ */
 export function encodeFrame<A extends unknown[]>(write: (encoder: encoding.Encoder, ...args: A) => void, ...args: A): Uint8Array {
   const encoder = encoding.createEncoder();
   write(encoder, ...args);

@@ -1,6 +1,6 @@
 import type { Logger } from '../logger.js';
 import type { SyncMetrics } from '../metrics.js';
-import { LoadingStage, storedParts, type StoredStateListener } from './loading-stage.js';
+import { LoadingStage, storedParts, type StoredStateAnswer } from './loading-stage.js';
 import { Room, type RoomOptions } from './room.js';
 
 export interface RoomRegistryOptions extends RoomOptions {
@@ -14,6 +14,24 @@ export interface RoomRegistryOptions extends RoomOptions {
   onUnloaded?: (room: Room) => void;
   /** Documents loaded at once; beyond it idle rooms are unloaded early, else RoomLimitError. */
   maxRooms?: number;
+}
+
+/**
+ * What acquire() gives its caller: the room it waits for, and meanwhile the stored state to
+ * answer from. The caller awaits them; nothing is called back.
+ */
+export interface RoomLoad {
+  /**
+   * The loaded room. The caller must add a connection to it or call release(); until then it is
+   * not unloaded. Rejects with RoomLimitError, or with why the document could not be loaded.
+   */
+  readonly room: Promise<Room>;
+  /**
+   * The stored state to answer from while the room is still being decoded (see LoadingStage):
+   * resolves once the stored bytes are read, or with null if the room is ready (or failed) first.
+   * It settles no later than `room`.
+   */
+  readonly storedState: Promise<StoredStateAnswer | null>;
 }
 
 /** Every loaded room is in use and MAX_ROOMS are loaded. */
@@ -71,12 +89,24 @@ export class RoomRegistry {
     return [...this.entries.values()].flatMap((entry) => (entry.room ? [entry.room] : []));
   }
 
+  /** The room of `name` for a connection, loading it if needed; see RoomLoad for what to do with it. */
+  acquire(name: string): RoomLoad {
+    const entered = this.enter(name, true);
+    return {
+      room: entered.then(({ entry }) => this.loaded(entry)),
+      storedState: entered.then(
+        ({ storedState }) => storedState,
+        () => null,
+      ),
+    };
+  }
+
   /**
-   * Returns the loaded room, loading it if needed. The caller must either add a connection to it
-   * or call release() when done; until then the room is not unloaded. `onStoredState` is called
-   * if the room is still loading once its stored bytes are read (right away if they are).
+   * The entry of `name`, created (and its load started) if needed, held until its room is loaded.
+   * A connection's request for the stored state is made here, in the same turn as the load
+   * starts: the stage must know of it before it decides that nobody waits for an early answer.
    */
-  async acquire(name: string, onStoredState?: StoredStateListener): Promise<Room> {
+  private async enter(name: string, wantsStoredState: boolean): Promise<{ entry: Entry; storedState: Promise<StoredStateAnswer | null> }> {
     if (this.shuttingDown) throw new Error('server is shutting down');
     let entry = this.entries.get(name);
     while (entry?.unloading || (!entry && this.entries.size >= (this.options.maxRooms ?? Infinity))) {
@@ -102,10 +132,14 @@ export class RoomRegistry {
         },
       );
     }
-    if (onStoredState) entry.stage?.whenAnswering(onStoredState);
     entry.holds++;
     if (entry.idleTimer) clearTimeout(entry.idleTimer);
     entry.idleTimer = null;
+    return { entry, storedState: (wantsStoredState && entry.stage?.answering()) || Promise.resolve(null) };
+  }
+
+  /** The room of an entry once loaded; the entry's hold from enter() ends with the load. */
+  private async loaded(entry: Entry): Promise<Room> {
     try {
       return await entry.loading;
     } finally {
@@ -113,10 +147,21 @@ export class RoomRegistry {
     }
   }
 
+  /**
+   * The room of `name` once it is loaded, if it is loaded or loading now; null otherwise (also if
+   * the load fails). For deletion, which must reach a room whose load read the old content.
+   */
+  async loadedOrLoading(name: string): Promise<Room | null> {
+    const entry = this.entries.get(name);
+    if (!entry || entry.unloading) return null;
+    return entry.room ?? entry.loading.catch(() => null);
+  }
+
   /** Acquires a room and runs `fn` with it, keeping it loaded meanwhile. */
   async withRoom<T>(name: string, fn: (room: Room) => T | Promise<T>): Promise<T> {
-    const room = await this.acquire(name);
-    const entry = this.entries.get(name)!;
+    // An API call answers no client: it does not ask for the stored state (it would hold the decode).
+    const { entry } = await this.enter(name, false);
+    const room = await this.loaded(entry);
     entry.holds++;
     try {
       return await fn(room);

@@ -3,15 +3,24 @@ import type { SyncMetrics } from '../metrics.js';
 import type { DocumentStore } from '../storage/types.js';
 
 const TITLE_REFRESH_MS = 2_000;
+/**
+ * The search text is stored this long after the first edit since it was last stored (and at every
+ * compaction, and when the room unloads). Extracting and indexing it costs about a millisecond per
+ * 10,000 characters (bench/content.ts), so a document edited nonstop costs a small fraction of a
+ * core for its index, and search lags edits by at most this much.
+ */
+const TEXT_REFRESH_MS = 10_000;
 
 export interface RoomUpkeepOptions {
   name: string;
-  store: Pick<DocumentStore, 'compact' | 'setTitle'>;
+  store: Pick<DocumentStore, 'compact' | 'setTitle' | 'setText'>;
   metrics: SyncMetrics;
   logger: Logger;
   compactAfterRows: number;
   /** The document's title as it reads now. */
   title(): string;
+  /** The document's plain text for the search index. */
+  text(): string;
   /** The whole document as one update (without content Yjs holds back), and the seq it contains. */
   snapshot(): { update: Uint8Array; seq: number };
   /** Resolves when nothing is waiting to be committed or caught up; compaction waits for it. */
@@ -29,6 +38,9 @@ export class RoomUpkeep {
   private rowsSinceCompaction: number;
   private compacting: Promise<void> | null = null;
   private titleTimer: NodeJS.Timeout | null = null;
+  private textTimer: NodeJS.Timeout | null = null;
+  /** Committed changes whose text is not in the search index yet (the text itself is not kept: it can be large). */
+  private textDirty = false;
   private savedTitle = '';
   private stopped = false;
 
@@ -58,13 +70,33 @@ export class RoomUpkeep {
       this.titleTimer = setTimeout(() => void this.saveTitle(), TITLE_REFRESH_MS);
       this.titleTimer.unref();
     }
+    this.textDirty = true;
+    if (!this.textTimer) {
+      this.textTimer = setTimeout(() => void this.saveText(), TEXT_REFRESH_MS);
+      this.textTimer.unref();
+    }
+  }
+
+  /** Stores the plain text for search now if it changed since it was last stored. */
+  async saveText(): Promise<void> {
+    if (this.textTimer) clearTimeout(this.textTimer);
+    this.textTimer = null;
+    if (this.stopped || !this.textDirty) return;
+    this.textDirty = false;
+    try {
+      await this.options.store.setText(this.options.name, this.options.text());
+    } catch (error) {
+      this.textDirty = true;
+      this.options.logger.warn({ err: error, document: this.options.name }, 'saving the search text failed');
+    }
   }
 
   /** Folds the update log into a snapshot now (if there is anything to fold). */
   async compact(): Promise<void> {
     await this.options.settled();
     if (this.compacting) return this.compacting;
-    if (this.stopped || this.rowsSinceCompaction === 0 || !this.options.mayCompact()) return;
+    if (this.stopped || !this.options.mayCompact()) return;
+    if (this.rowsSinceCompaction === 0) return this.saveText();
     const { update, seq } = this.options.snapshot();
     const rows = this.rowsSinceCompaction;
     this.compacting = this.options.store
@@ -73,6 +105,7 @@ export class RoomUpkeep {
         this.rowsSinceCompaction = Math.max(0, this.rowsSinceCompaction - rows);
         this.options.metrics.compactions.inc();
       })
+      .then(() => this.saveText())
       .catch((error: unknown) => this.options.logger.error({ err: error, document: this.options.name }, 'compaction failed'))
       .finally(() => {
         this.compacting = null;
@@ -100,6 +133,8 @@ export class RoomUpkeep {
     this.stopped = true;
     if (this.titleTimer) clearTimeout(this.titleTimer);
     this.titleTimer = null;
+    if (this.textTimer) clearTimeout(this.textTimer);
+    this.textTimer = null;
   }
 
   private readTitle(): string {

@@ -1,16 +1,20 @@
 import * as Y from 'yjs';
 import { contentRules } from '../../shared/content-rules.js';
 import { CloseCode, PROSEMIRROR_FRAGMENT } from '../../shared/protocol.js';
+import { writeAccess, writeSavedState } from '../../shared/saved-state.js';
 import { schema } from '../../shared/schema.js';
+import type { Author, EventBus } from '../events.js';
 import type { Logger } from '../logger.js';
 import type { SyncMetrics } from '../metrics.js';
-import type { DocumentStore, StoredDocument } from '../storage/types.js';
+import { fragmentText } from '../content/fragment.js';
+import { DocumentDeletedError, type DocumentStore, type StoredDocument } from '../storage/types.js';
+import { authorOf, authorsOf } from './authors.js';
 import { AwarenessRelay } from './awareness-relay.js';
 import { CommittedOrder } from './committed-order.js';
-import type { Connection } from './connection.js';
+import { Connection, type ConnectionAccess } from './connection.js';
 import { COMMITTED_ORIGIN, SERVER_ORIGIN, clientOrigin, completingPendingOrigin, isTransactionOrigin, type TransactionOrigin } from './origins.js';
 import { PendingContent } from './pending-content.js';
-import { ProtocolError, decodeClientMessage, encodeFrame, writeAccess, writeSavedState, writeSyncStep1, writeSyncStep2, writeUpdate } from './protocol.js';
+import { ProtocolError, decodeClientMessage, encodeFrame, writeSyncStep1, writeSyncStep2, writeUpdate } from './protocol.js';
 import { RoomUpkeep } from './room-upkeep.js';
 import { deriveTitle } from './title.js';
 import { UpdatePipeline } from './update-pipeline.js';
@@ -27,6 +31,8 @@ export interface RoomOptions {
   onCommitted?: (room: Room, update: Uint8Array, seq: number) => void;
   /** Told of awareness changes made by this instance's connections (coalesced), e.g. to publish them. */
   onAwareness?: (room: Room, update: Uint8Array) => void;
+  /** Internal events (server/events.ts): commits with their authors, presence joining and leaving. */
+  events?: EventBus;
   /**
    * The room's document can no longer be trusted (Yjs threw half-way through applying an update):
    * every connection was closed, nothing of that update was committed; unload it and load afresh.
@@ -47,6 +53,9 @@ const MAX_BATCH_SPACING_MS = 20;
 
 const editorContent = { fragment: PROSEMIRROR_FRAGMENT, rules: contentRules(schema) };
 
+/** The transport of an external update's connection (Room.applyExternal): it is never sent anything. */
+const DETACHED_TRANSPORT = { send() {}, close() {}, bufferedAmount: 0, pause() {}, resume() {} };
+
 /**
  * One loaded document: its Y.Doc, awareness and connections. Updates from clients are checked,
  * applied whole or not at all, committed in batches, and only then relayed; the same encoded frame
@@ -64,12 +73,15 @@ export class Room {
   private held: Uint8Array[] | null = null;
   private destroyed = false;
   private broken = false;
+  private deleted = false;
   /**
    * The sync-step-2 frame for a client that has nothing (empty state vector), kept while the
    * document is unchanged: every newcomer would otherwise re-encode the whole document. Seeded at
    * load with the stored snapshot, which is the whole document when there are no log rows.
    */
   private fullStateFrame: Uint8Array | null = null;
+  /** Connections that showed presence (sent an awareness state), told as user.joined; user.left (as the same author) when they go. */
+  private readonly present = new Map<Connection, Author>();
 
   /**
    * Builds a room from what storage returned for it (decoding it blocks for as long as the document
@@ -110,6 +122,7 @@ export class Room {
       metrics,
       logger,
       apply: (updates) => doc.transact(() => updates.forEach((update) => Y.applyUpdate(doc, update)), COMMITTED_ORIGIN),
+      deleted: () => this.markDeleted(),
     });
     this.upkeep = new RoomUpkeep(logRows, {
       name,
@@ -118,6 +131,7 @@ export class Room {
       logger,
       compactAfterRows: options.compactAfterRows,
       title: () => deriveTitle(doc),
+      text: () => fragmentText(doc),
       snapshot: () => ({ update: this.pending.hidden(() => Y.encodeStateAsUpdate(doc)), seq: this.order.committedSeq }),
       settled: () => Promise.all([this.pipeline.whenIdle(), this.order.settled]),
       mayCompact: () => !this.order.isCatchingUp && !this.broken,
@@ -135,6 +149,8 @@ export class Room {
       committed: (update, commit, origins) => this.onCommitted(update, commit.seq, commit.savedState, origins),
       minSpacingMs: () => Math.min(this.connections.size * BATCH_SPACING_PER_CONNECTION_MS, MAX_BATCH_SPACING_MS),
       failed: (error, retryInMs) => {
+        // Deleted meanwhile (on another instance, with the message about it not here yet).
+        if (error instanceof DocumentDeletedError) return this.markDeleted();
         metrics.persistFailures.inc();
         logger.error({ err: error, document: name, retryInMs }, 'commit failed; updates held back and retried');
       },
@@ -158,6 +174,8 @@ export class Room {
   /** Removes a connection and its awareness states. */
   leave(connection: Connection): void {
     if (!this.connections.delete(connection)) return;
+    const present = this.present.get(connection);
+    if (present && this.present.delete(connection)) this.options.events?.emit({ type: 'user.left', document: this.name, seq: this.committedSeq, user: present });
     this.awarenessRelay.removeConnection(connection);
     this.updateGuard.release(connection);
   }
@@ -182,6 +200,11 @@ export class Room {
         case 'awareness': {
           const { rejected } = this.awarenessRelay.apply(connection, message.update);
           if (rejected > 0) metrics.refused.inc({ reason: 'foreign or oversized awareness' }, rejected);
+          if (this.options.events?.active && connection.awarenessClients.size > 0 && !this.present.has(connection)) {
+            const user = authorOf(connection, this.awareness);
+            this.present.set(connection, user);
+            this.options.events.emit({ type: 'user.joined', document: this.name, seq: this.committedSeq, user });
+          }
           break;
         }
         case 'query-awareness': {
@@ -242,6 +265,69 @@ export class Room {
   /** Makes a change on behalf of the server; it is committed and relayed like any other. */
   change(fn: (doc: Y.Doc) => void): void {
     this.doc.transact(() => fn(this.doc), SERVER_ORIGIN);
+  }
+
+  /**
+   * Applies an update made outside any connection (the HTTP content API, a backend) exactly as a
+   * client's: checked by the same guard (well-formed, its own client ids, structure and schema),
+   * applied whole or not at all, committed before it is relayed (to every connection). Checks and
+   * applies synchronously, so a caller that computed the update from this document in the same
+   * tick applies it to exactly that state. Resolves once committed; throws ProtocolError when
+   * refused, DocumentDeletedError when the document was deleted meanwhile.
+   */
+  async applyExternal(update: Uint8Array, access: ConnectionAccess): Promise<void> {
+    if (this.deleted || this.destroyed) throw new DocumentDeletedError(this.name);
+    if (this.broken) throw new ProtocolError('document reloading; try again');
+    // A connection of its own for the guard's bookkeeping, never joined: nothing is sent to it.
+    const connection = new Connection(DETACHED_TRANSPORT, access, 0);
+    try {
+      this.applyClientUpdate(connection, update);
+    } finally {
+      this.updateGuard.release(connection);
+    }
+    await this.committed();
+  }
+
+  /** Resolves once everything applied so far is committed; throws DocumentDeletedError if the document was deleted meanwhile. */
+  async committed(): Promise<void> {
+    await this.pipeline.whenCommitted();
+    if (this.deleted) throw new DocumentDeletedError(this.name);
+  }
+
+  /** The document as one update (everything beyond `stateVector`, if given), without content Yjs holds back. */
+  encodeState(stateVector?: Uint8Array): Uint8Array {
+    return this.pending.hidden(() => Y.encodeStateAsUpdate(this.doc, stateVector));
+  }
+
+  /** The state vector of the document (without content Yjs holds back). */
+  stateVector(): Uint8Array {
+    return Y.encodeStateVector(this.doc);
+  }
+
+  get isDeleted(): boolean {
+    return this.deleted;
+  }
+
+  /**
+   * The document was deleted (here, or on another instance): every connection is closed with 4404
+   * `document deleted`, nothing more is committed (what waits is dropped) or saved, and the room
+   * unloads (as a broken one: no title, no compaction). Stale clients reconnecting find the name
+   * reserved (storage refuses to load it) and are closed again.
+   */
+  markDeleted(): void {
+    if (this.deleted || this.destroyed) return;
+    this.deleted = true;
+    this.broken = true;
+    this.upkeep.stop();
+    this.order.stop();
+    this.pipeline.discard();
+    this.closeConnections(CloseCode.NotFound, 'document deleted');
+    this.options.onBroken?.(this);
+  }
+
+  /** Stores the plain text for search now, if it changed (e.g. after an API write, so that search sees it at once). */
+  saveText(): Promise<void> {
+    return this.upkeep.saveText();
   }
 
   /** Resolves once every update received so far is committed. */
@@ -379,6 +465,7 @@ export class Room {
     // Our own update is in `doc` already; it only moves the sequence once the ones before it are in too.
     this.order.committedHere(seq);
     this.options.onCommitted?.(this, update, seq);
+    if (this.options.events?.active) this.options.events.emit({ type: 'document.committed', document: this.name, seq, authors: authorsOf(origins, this.awareness) });
     if (savedState) this.sendSavedState(savedState);
     this.upkeep.committed();
   }

@@ -1,4 +1,5 @@
 import * as Y from 'yjs';
+import { TokenBucket } from '../limits/token-bucket.js';
 
 export interface PipelineHooks<Origin, Commit> {
   /** Durably stores one merged update; what it returns (e.g. the sequence number) goes to `committed`. */
@@ -50,9 +51,10 @@ export class UpdatePipeline<Origin = unknown, Commit = number> {
   private pushedCount = 0;
   private committedCount = 0;
   private stopped = false;
-  /** Token bucket of the pacing: commits that may start now, refilled one per minSpacingMs. */
-  private pacingTokens = PACING_BURST;
-  private pacingRefilledAt = 0;
+  /** The document is gone: nothing more is committed, and nothing waits for it. */
+  private discarded = false;
+  /** The pacing: commits that may start now, refilled one per minSpacingMs (its rate follows it). */
+  private readonly pacing = new TokenBucket(1, PACING_BURST);
   private spacingTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly hooks: PipelineHooks<Origin, Commit>) {}
@@ -63,6 +65,7 @@ export class UpdatePipeline<Origin = unknown, Commit = number> {
   }
 
   push(update: Uint8Array, origin: Origin): void {
+    if (this.discarded) return;
     this.pushedCount++;
     this.pending.push(update);
     this.pendingOrigins.add(origin);
@@ -94,6 +97,21 @@ export class UpdatePipeline<Origin = unknown, Commit = number> {
     this.spacingTimer = null;
   }
 
+  /**
+   * The document was deleted: drops what waits to be committed, stops, and releases everyone
+   * waiting (they must check why: nothing of it was committed). A commit in flight finishes or
+   * fails without being retried.
+   */
+  discard(): void {
+    this.discarded = true;
+    this.stop();
+    this.pending = [];
+    this.pendingOrigins = new Set();
+    this.committedCount = this.pushedCount;
+    this.releaseWatermarkWaiters();
+    if (!this.running) this.releaseWaiters();
+  }
+
   private schedule(): void {
     if (this.scheduled || this.running || this.retryTimer || this.stopped) return;
     this.scheduled = true;
@@ -112,21 +130,16 @@ export class UpdatePipeline<Origin = unknown, Commit = number> {
   private pacingWait(): number {
     const spacing = this.hooks.minSpacingMs?.() ?? 0;
     if (spacing <= 0) return 0;
-    this.refillPacing(spacing);
-    return this.pacingTokens >= 1 ? 0 : (1 - this.pacingTokens) * spacing;
+    this.pacing.setRate(1000 / spacing);
+    return this.pacing.msUntil(1);
   }
 
   private takePacingToken(): void {
     const spacing = this.hooks.minSpacingMs?.() ?? 0;
     if (spacing <= 0) return;
-    this.refillPacing(spacing);
-    this.pacingTokens = Math.max(0, this.pacingTokens - 1);
-  }
-
-  private refillPacing(spacing: number): void {
-    const now = performance.now();
-    this.pacingTokens = Math.min(PACING_BURST, this.pacingTokens + (now - this.pacingRefilledAt) / spacing);
-    this.pacingRefilledAt = now;
+    this.pacing.setRate(1000 / spacing);
+    // A commit started without a token (a retry) does not delay the ones after it.
+    this.pacing.takeAtMost(1);
   }
 
   private async run(): Promise<void> {
@@ -147,6 +160,11 @@ export class UpdatePipeline<Origin = unknown, Commit = number> {
       this.hooks.committed(merged, commit, origins);
       this.releaseWatermarkWaiters();
     } catch (error) {
+      if (this.discarded) {
+        this.running = false;
+        this.releaseWaiters();
+        return;
+      }
       // Keep the batch in front of whatever arrived meanwhile and try again later.
       this.pending = [merged, ...this.pending];
       for (const origin of this.pendingOrigins) origins.add(origin);

@@ -1,9 +1,10 @@
 /**
  * End-to-end: the workspace and the editor in Debian's Chromium against the real server.
- * Two people are two browser contexts (separate storage, like two computers).
+ * Two people are two browser contexts (separate storage, like two computers). Each test makes its
+ * own document and brings its pages there, so any test can run alone (`-t`) or in any order.
  */
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { editorContent, launchBrowser, openUser, screenshot, STATIC_DIR, statusText, waitForSaved, type UserPage } from '../helpers/browser.js';
 import { PROSEMIRROR_FRAGMENT } from '../../shared/protocol.js';
 import { connectClient, synced } from '../helpers/clients.js';
@@ -16,11 +17,31 @@ let server: ServerProcess;
 let browser: Browser;
 let alice: UserPage;
 let bob: UserPage;
-let docUrl = '';
 const dataDir = tempDir('collab-e2e-');
 
 async function start(port?: number): Promise<ServerProcess> {
   return startServer({ dataDir, port, env: { STATIC_DIR } });
+}
+
+interface TestDocument {
+  name: string;
+  url: string;
+}
+
+/** A new, empty document of this test's own (through the API, as the workspace creates them). */
+async function newDocument(title = ''): Promise<TestDocument> {
+  const response = await fetch(`${server.httpUrl}/api/documents`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title }) });
+  expect(response.status).toBe(201);
+  const { name } = (await response.json()) as { name: string };
+  return { name, url: `${server.httpUrl}/d/${encodeURIComponent(name)}` };
+}
+
+/** Opens the document in each page and waits until each is connected and saved. */
+async function openIn(doc: TestDocument, ...users: UserPage[]): Promise<void> {
+  for (const { page } of users) {
+    await page.goto(doc.url);
+    await waitForSaved(page);
+  }
 }
 
 /** Puts the caret at the very end of the document and types. */
@@ -49,7 +70,7 @@ async function expectText(page: Page, text: string, timeout = T): Promise<void> 
 beforeAll(async () => {
   server = await start();
   browser = await launchBrowser();
-  alice = await openUser(browser, { name: null }); // picks her name in the dialog
+  alice = await openUser(browser, { name: 'Alice' });
   bob = await openUser(browser, { name: 'Bob' });
 }, 90_000);
 
@@ -58,10 +79,28 @@ afterAll(async () => {
   await server?.kill();
 });
 
+// No console errors, failed assets or uncaught exceptions on either page, test by test.
+afterEach(() => {
+  const errors = [...alice.errors.splice(0), ...bob.errors.splice(0)];
+  expect(errors).toEqual([]);
+});
+
 describe('workspace and editor', () => {
   test('a person creates a document from the list and picks a display name', async () => {
-    const { page } = alice;
-    await page.goto(server.httpUrl + '/');
+    // A server of its own, with no documents yet, and a person who has not picked a name yet.
+    const empty = await startServer({ env: { STATIC_DIR } });
+    const newcomer = await openUser(browser, { name: null });
+    try {
+      await createFromTheList(empty, newcomer);
+    } finally {
+      await newcomer.context.close();
+      await empty.kill();
+    }
+    expect(newcomer.errors).toEqual([]);
+  });
+
+  async function createFromTheList(empty: ServerProcess, { page }: UserPage): Promise<void> {
+    await page.goto(empty.httpUrl + '/');
     await page.getByRole('heading', { name: 'Documents' }).waitFor();
     await page.getByText('No documents yet.').waitFor();
     await screenshot(page, '01-list-empty');
@@ -69,7 +108,6 @@ describe('workspace and editor', () => {
     await page.getByPlaceholder('Title of the new document (optional)').fill('Team plan');
     await page.getByTestId('create-document').click();
     await page.waitForURL(/\/d\/[^/]+$/, { timeout: T });
-    docUrl = page.url();
 
     // First visit: the name dialog
     const dialog = page.getByRole('dialog');
@@ -88,11 +126,13 @@ describe('workspace and editor', () => {
     for (const action of ['h1', 'bold', 'italic', 'link', 'bullet-list', 'ordered-list', 'blockquote', 'code-block', 'undo']) {
       await page.locator(`.ce-toolbar [data-action="${action}"]`).waitFor();
     }
-  });
+  }
 
   test('two people see each other\'s text, cursor and presence', async () => {
+    const doc = await newDocument('Greetings');
+    await openIn(doc, alice);
     await typeAtEnd(alice.page, 'Hello from Alice');
-    await bob.page.goto(docUrl);
+    await bob.page.goto(doc.url);
     await expectText(bob.page, 'Hello from Alice');
     await waitForSaved(bob.page);
 
@@ -126,6 +166,10 @@ describe('workspace and editor', () => {
 
   test('formatting syncs: headings, bold text, a list and a link', async () => {
     const { page } = alice;
+    const doc = await newDocument();
+    await openIn(doc, alice, bob);
+    await typeAtEnd(page, 'Hello from Alice');
+    await expectText(bob.page, 'Hello from Alice');
     // Turn the first line into a heading with the toolbar
     await editorContent(page).locator('p').first().click();
     await page.locator('.ce-toolbar [data-action="h1"]').click();
@@ -166,13 +210,17 @@ describe('workspace and editor', () => {
   });
 
   test('undo only undoes your own edits', async () => {
-    // Alice writes a line, then Bob writes one after it. Undo steps are grouped by time (edits
-    // less than 500 ms apart are one step): the pause makes Alice's line a step of its own rather
-    // than part of her edits in the tests before.
-    await alice.page.waitForTimeout(700);
+    // Bob writes a line; Alice writes one after it, then Bob adds words to her line. A fresh page
+    // of a fresh document: Alice's line is the only edit her undo history holds, with no earlier
+    // edit of hers (less than 500 ms before) grouped into the same step.
+    const doc = await newDocument();
+    await openIn(doc, bob);
+    await typeAtEnd(bob.page, 'Intro by Bob');
+    await openIn(doc, alice);
+    await expectText(alice.page, 'Intro by Bob');
+    await alice.page.locator('.ce-content').click();
     await alice.page.keyboard.press('Control+End');
     await alice.page.keyboard.press('Enter');
-    await alice.page.keyboard.press('Enter'); // leave the list
     await alice.page.keyboard.type('ALPHA line by Alice');
     await expectText(bob.page, 'ALPHA line by Alice');
 
@@ -186,7 +234,8 @@ describe('workspace and editor', () => {
     await expect.poll(async () => (await blocks(bob.page)).join('\n'), { timeout: T }).not.toContain('ALPHA');
     expect((await blocks(alice.page)).join('\n')).toContain('BRAVO by Bob');
     expect((await blocks(bob.page)).join('\n')).toContain('BRAVO by Bob');
-    expect((await blocks(bob.page)).join('\n')).toContain('Hello from Alice!');
+    expect((await blocks(alice.page)).join('\n')).toContain('Intro by Bob');
+    expect((await blocks(bob.page)).join('\n')).toContain('Intro by Bob');
 
     // and redo brings it back
     await alice.page.keyboard.press('Control+Shift+z');
@@ -195,6 +244,8 @@ describe('workspace and editor', () => {
   });
 
   test('the title can be set in the editor and shows in the list', async () => {
+    const doc = await newDocument('Team plan');
+    await openIn(doc, alice, bob);
     const title = alice.page.locator('.title-input');
     await title.fill('Team plan for Q3');
     await expect.poll(() => bob.page.locator('.title-input').inputValue(), { timeout: T }).toBe('Team plan for Q3');
@@ -209,7 +260,7 @@ describe('workspace and editor', () => {
           async () => {
             await list.goto(server.httpUrl + '/');
             await list.locator('.doc-list').waitFor();
-            return list.locator('.doc-title').first().textContent();
+            return list.locator(`.doc-link[data-name="${doc.name}"] .doc-title`).textContent();
           },
           { timeout: T, interval: 1000 },
         )
@@ -223,8 +274,11 @@ describe('workspace and editor', () => {
   test('offline: edits are kept, survive a reload, and merge when the connection returns', async () => {
     const a = alice.page;
     const b = bob.page;
+    const doc = await newDocument();
+    await openIn(doc, alice, bob);
+    await typeAtEnd(a, 'Before going offline.');
+    await expectText(b, 'Before going offline.');
     await waitForSaved(a);
-    await waitForSaved(b);
     // the service worker keeps the app available offline
     await a.evaluate(() => navigator.serviceWorker.ready.then(() => true));
 
@@ -233,7 +287,7 @@ describe('workspace and editor', () => {
 
     await typeAtEnd(a, ' OFFLINE-EDIT-ALICE');
     // A witness connected to the same document: what reaches it was broadcast to every connection.
-    const witness = connectClient(server.syncUrl, decodeURIComponent(new URL(docUrl).pathname.replace(/^\/d\//, '')));
+    const witness = connectClient(server.syncUrl, doc.name);
     try {
       await synced(witness);
       await typeAtEnd(b, ' ONLINE-EDIT-BOB');
@@ -271,6 +325,11 @@ describe('workspace and editor', () => {
   test('a dropped connection (server restart): edits made meanwhile merge when it is back', async () => {
     const a = alice.page;
     const b = bob.page;
+    const doc = await newDocument();
+    await openIn(doc, alice, bob);
+    await typeAtEnd(a, 'Before the restart.');
+    await expectText(b, 'Before the restart.');
+    await waitForSaved(a);
     const port = server.port;
     await server.kill('SIGTERM');
     await statusText(a).filter({ hasText: 'Offline' }).waitFor({ timeout: T });
@@ -287,11 +346,14 @@ describe('workspace and editor', () => {
   });
 
   test('the document page fits a phone-sized screen', async () => {
+    const doc = await newDocument('Phone test');
+    await openIn(doc, alice);
+    await typeAtEnd(alice.page, 'Readable on a phone');
     const phone = await openUser(browser, { name: 'Carol', viewport: { width: 390, height: 760 } });
     try {
-      await phone.page.goto(docUrl);
+      await phone.page.goto(doc.url);
       await waitForSaved(phone.page);
-      await expectText(phone.page, 'WHILE-DOWN-BOB');
+      await expectText(phone.page, 'Readable on a phone');
       await phone.page.locator('.ce-presence [data-name="Alice"]').waitFor({ timeout: T });
       const layout = await phone.page.evaluate(() => ({
         overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
@@ -306,10 +368,5 @@ describe('workspace and editor', () => {
     } finally {
       await phone.context.close();
     }
-  });
-
-  test('no errors on the pages', () => {
-    expect(alice.errors).toEqual([]);
-    expect(bob.errors).toEqual([]);
   });
 });

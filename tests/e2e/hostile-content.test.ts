@@ -14,10 +14,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as decoding from 'lib0/decoding';
-import * as encoding from 'lib0/encoding';
 import type { Browser, Page, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, onTestFinished, test } from 'vitest';
 import * as Y from 'yjs';
+import { encodeFrame, writeUpdate } from '../../server/sync/protocol.js';
 import { TOKEN_SUBPROTOCOL_PREFIX } from '../../shared/auth.js';
 import { MessageType, PROSEMIRROR_FRAGMENT, SyncMessageType } from '../../shared/protocol.js';
 import { launchBrowser, openUser, screenshot, STATIC_DIR, waitForSaved, type UserPage } from '../helpers/browser.js';
@@ -60,11 +60,7 @@ async function client(documentName: string): Promise<TestClient> {
 
 /** A y-websocket sync Update frame, as the server relays it. */
 function updateFrame(update: Uint8Array): Buffer {
-  const encoder = encoding.createEncoder();
-  encoding.writeVarUint(encoder, MessageType.Sync);
-  encoding.writeVarUint(encoder, SyncMessageType.Update);
-  encoding.writeVarUint8Array(encoder, update);
-  return Buffer.from(encoding.toUint8Array(encoder));
+  return Buffer.from(encodeFrame(writeUpdate, update));
 }
 
 /** The Yjs updates (sync step 2 or update) in a frame the page sent, or null for other frames. */

@@ -5,3 +5,16 @@ export async function metric(httpUrl: string, name: string, labels = ''): Promis
   if (!line) throw new Error(`metric ${name}${labels} not found`);
   return Number(line.slice(line.lastIndexOf(' ') + 1));
 }
+
+/**
+ * A counter sample that may not be exposed yet: prom-client shows a labelled series only once it
+ * was incremented, so a counter nothing has counted yet reads as 0 here (instead of throwing).
+ */
+export async function counter(httpUrl: string, name: string, labels = ''): Promise<number> {
+  try {
+    return await metric(httpUrl, name, labels);
+  } catch (error) {
+    if ((error as Error).message === `metric ${name}${labels} not found`) return 0;
+    throw error;
+  }
+}

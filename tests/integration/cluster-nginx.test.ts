@@ -89,6 +89,7 @@ describe('behind nginx as configured in docs/scaling.md', () => {
         insertMarker(client, `${i}.${round}`);
         inserted.push(`<${i}.${round}>`);
       });
+      // A sleep on purpose (load, not a wait): spreads the rounds over many commits and relay messages.
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     const text = await converged(editors, 'clients behind nginx to converge');

@@ -29,6 +29,7 @@ describe('several processes on one machine sharing one SQLite file, relaying thr
         insertMarker(client, `${i}.${round}`);
         inserted.push(`<${i}.${round}>`);
       });
+      // A sleep on purpose (load, not a wait): spreads the rounds over many commits on both processes.
       await new Promise((resolve) => setTimeout(resolve, 3));
     }
     const text = await converged(editors, 'editors on both processes to converge');

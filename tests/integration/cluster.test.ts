@@ -1,13 +1,13 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import * as decoding from 'lib0/decoding';
-import * as encoding from 'lib0/encoding';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import * as Y from 'yjs';
 import { synced } from '../helpers/clients.js';
-import { metric } from '../helpers/metrics.js';
+import { counter } from '../helpers/metrics.js';
 import { waitFor } from '../helpers/wait.js';
 import { clientPool, converged, insertMarker, markerList, metricValue, startCluster, textOf, type Cluster } from './cluster-harness.js';
+import { frames } from './security-harness.js';
 
 // Three instances sharing PostgreSQL and Redis; compaction is frequent so that several instances
 // compact the same documents while they are edited.
@@ -31,11 +31,12 @@ describe('several instances (PostgreSQL + Redis)', () => {
       cluster.servers.flatMap((server) => Array.from({ length: perInstance }, () => ({ name, client: clients.connect(server.syncUrl, name) }))),
     );
     await Promise.all(editors.map(({ client }) => synced(client)));
-    // Counters are cumulative over the file's shared cluster: compare before and after.
+    // Counters are cumulative over the file's shared cluster: compare before and after. Only update
+    // messages: heartbeats (every 2 s) would make the message counters grow with no edit at all.
     const counters = () =>
       Promise.all([
-        Promise.all(cluster.servers.map((s) => metricValue(s, 'collab_cluster_messages_out_total'))),
-        Promise.all(cluster.servers.map((s) => metricValue(s, 'collab_cluster_messages_in_total'))),
+        Promise.all(cluster.servers.map((s) => counter(s.httpUrl, 'collab_cluster_messages_out_total', '{type="update"}'))),
+        Promise.all(cluster.servers.map((s) => counter(s.httpUrl, 'collab_cluster_messages_in_total', '{type="update"}'))),
         Promise.all(cluster.servers.map((s) => metricValue(s, 'collab_compactions_total'))),
       ]);
     const before = await counters();
@@ -47,6 +48,8 @@ describe('several instances (PostgreSQL + Redis)', () => {
         insertMarker(client, tag);
         expected.get(name)!.push(`<${tag}>`);
       });
+      // A sleep on purpose (load, not a wait for something): spreads the rounds over many commits
+      // and relay messages, with a longer pause now and then so that compactions interleave.
       await new Promise((resolve) => setTimeout(resolve, round % 5 === 0 ? 30 : 3));
     }
 
@@ -78,7 +81,7 @@ describe('several instances (PostgreSQL + Redis)', () => {
   it('relays each commit to the other instances as a Redis message (the fast path, not catch-up)', async () => {
     const [a, b] = [clients.connect(cluster.servers[0]!.syncUrl, 'latency'), clients.connect(cluster.servers[1]!.syncUrl, 'latency')];
     await Promise.all([synced(a), synced(b)]);
-    const relayed = () => metric(cluster.servers[1]!.httpUrl, 'collab_cluster_messages_in_total', '{type="update"}');
+    const relayed = () => counter(cluster.servers[1]!.httpUrl, 'collab_cluster_messages_in_total', '{type="update"}');
     const relayedBefore = await relayed();
     const samples: number[] = [];
     for (let i = 0; i < 20; i++) {
@@ -152,35 +155,29 @@ describe('several instances (PostgreSQL + Redis)', () => {
     // That instance must know the victim's state first (it asks the others when the room loads):
     // it says so by forwarding the state to its own connection, the raw socket.
     await waitFor(() => heard.getStates().has(victim.doc.clientID), "the raw socket's instance to know the victim's cursor");
-    const refused = () => metricValue(cluster.servers[1]!, 'collab_refused_total');
+    // Every name the witness shows for the victim from now on: a takeover shown even for a moment is in it.
+    const namesOfVictim: Array<string | undefined> = [];
+    witness.provider.awareness.on('change', ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }) => {
+      if ([...added, ...updated, ...removed].includes(victim.doc.clientID)) {
+        namesOfVictim.push((witness.provider.awareness.getStates().get(victim.doc.clientID) as { user?: { name: string } } | undefined)?.user?.name);
+      }
+    });
+    // Only the raw socket is connected to that instance, so each refused entry is the impostor's.
+    const refused = () => counter(cluster.servers[1]!.httpUrl, 'collab_refused_total', '{reason="foreign or oversized awareness"}');
     const refusedBefore = await refused();
-    const encoder = encoding.createEncoder();
-    encoding.writeVarUint(encoder, 1); // awareness
-    const update = encoding.createEncoder();
-    encoding.writeVarUint(update, 1);
-    encoding.writeVarUint(update, victim.doc.clientID);
-    encoding.writeVarUint(update, 1_000_000);
-    encoding.writeVarString(update, JSON.stringify({ user: { name: 'impostor' } }));
-    encoding.writeVarUint8Array(encoder, encoding.toUint8Array(update));
-    raw.send(encoding.toUint8Array(encoder));
+    raw.send(frames.awareness([[victim.doc.clientID, 1_000_000, { user: { name: 'impostor' } }]]));
     // The instance acknowledges the refusal in its metrics...
-    await waitFor(async () => (await refused()) > refusedBefore, 'the impostor frame to be refused');
+    await waitFor(async () => (await refused()) === refusedBefore + 1, 'the impostor frame to be refused');
     // ...and to prove that nothing crossed meanwhile, the same socket then sends a legitimate state
     // of its own over the same path: once the witness has it, the impostor's would have come first.
     const ownId = 424242;
-    const legit = encoding.createEncoder();
-    encoding.writeVarUint(legit, 1);
-    const legitUpdate = encoding.createEncoder();
-    encoding.writeVarUint(legitUpdate, 1);
-    encoding.writeVarUint(legitUpdate, ownId);
-    encoding.writeVarUint(legitUpdate, 1);
-    encoding.writeVarString(legitUpdate, JSON.stringify({ user: { name: 'raw marker' } }));
-    encoding.writeVarUint8Array(legit, encoding.toUint8Array(legitUpdate));
-    raw.send(encoding.toUint8Array(legit));
+    raw.send(frames.awareness([[ownId, 1, { user: { name: 'raw marker' } }]]));
     await waitFor(() => witness.provider.awareness.getStates().has(ownId), "the raw socket's own state (sent after the impostor frame) to reach the witness");
     raw.close();
 
     const seen = witness.provider.awareness.getStates().get(victim.doc.clientID) as { user?: { name: string } } | undefined;
     expect(seen?.user?.name).toBe('victim');
+    expect(namesOfVictim).not.toContain('impostor');
+    expect(await refused()).toBe(refusedBefore + 1);
   });
 });

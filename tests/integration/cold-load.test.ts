@@ -221,7 +221,7 @@ describe('cold load', () => {
     // Connected together; they ask once all are connected, as a crowd reconnecting after a restart.
     let askNow = () => {};
     const allConnected = new Promise<void>((resolve) => (askNow = resolve));
-    const subscribeSaved = Uint8Array.of(100);
+    const subscribeSaved = frames.subscribeSaved();
     const raws = [
       rawClient(server, { ready: allConnected }),
       rawClient(server, { ready: allConnected }),

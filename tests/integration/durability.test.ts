@@ -67,6 +67,7 @@ describe.each([...backends, durablePostgresBackend])('durability on $name', (bac
     const killAfter = Number(process.env.KILL_AFTER_MS ?? 300 + Math.floor(Math.random() * 1200));
     console.log(`${backend.name}: killing after ${killAfter} ms (replay with KILL_AFTER_MS=${killAfter})`);
     await waitFor(() => numbers(observer.doc).length > 0, 'the observer to receive edits');
+    // A sleep on purpose: the kill comes at a random (printed) moment of the stream, which runs meanwhile.
     await new Promise((resolve) => setTimeout(resolve, killAfter));
     clearInterval(timer);
     const { seen, survived } = await killAndReload(server, dataDir, name, observer);

@@ -124,6 +124,8 @@ describe('fuzzing a live server', () => {
   let server: ServerProcess;
   const clients: TestClient[] = [];
   const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 100_000);
+  // Printed before anything runs, so that a failure (or a hang) half-way can be replayed.
+  console.log(`fuzz seed ${seed} (replay with FUZZ_SEED=${seed})`);
 
   beforeAll(async () => {
     server = await startSecureServer();
@@ -180,6 +182,7 @@ describe('fuzzing a live server', () => {
         } else who.doc.getMap('meta').set('title', `title ${edits}`);
         who.provider.awareness.setLocalStateField('cursor', { at: edits });
         edits++;
+        // A sleep on purpose (load, not a wait): paces the honest edits over the whole attack.
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
     })();
@@ -226,6 +229,7 @@ describe('fuzzing a live server', () => {
       while (sent < HOSTILE_FRAMES) {
         const attempt = await upgrade(`${url}?token=${t}`);
         if (!attempt.socket) {
+          // A refused upgrade (say, a rate limit): back off a little before the next attempt.
           await new Promise((resolve) => setTimeout(resolve, 20));
           continue;
         }
@@ -245,6 +249,7 @@ describe('fuzzing a live server', () => {
           stats.set(name, (stats.get(name) ?? 0) + 1);
           socket.send(make());
           sent++;
+          // Paces the frames (load, not a wait), and stops at once when the server closes the socket.
           await Promise.race([gone, new Promise((resolve) => setTimeout(resolve, 2))]);
         }
         if (socket.readyState === WebSocket.OPEN) socket.close();

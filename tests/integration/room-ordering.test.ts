@@ -54,6 +54,7 @@ async function loadRooms(store: DocumentStore, count: number, relay: Relay, comp
     onCommitted: (from, update, seq) => {
       for (const room of rooms) {
         if (room === from || random() < relay.dropRate) continue;
+        // The unreliable relay itself: a random (seeded) delay reorders the messages.
         setTimeout(() => room.applyCommitted(update, seq), random() * relay.maxDelayMs);
       }
     },
@@ -75,6 +76,8 @@ async function editConcurrently(rooms: Room[], rounds: number): Promise<string[]
       inserted.push(piece);
       room.change((doc) => doc.getText('t').insert(0, piece));
     });
+    // A sleep on purpose (load, not a wait): a random (seeded) spacing lets relayed commits
+    // interleave with the next local edits.
     await new Promise((resolve) => setTimeout(resolve, random() * 4));
   }
   await Promise.all(rooms.map((room) => room.drain()));

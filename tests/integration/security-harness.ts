@@ -2,6 +2,9 @@ import * as encoding from 'lib0/encoding';
 import net from 'node:net';
 import WebSocket from 'ws';
 import { mintToken, type MintOptions } from '../../server/auth/tokens.js';
+import { encodeAwarenessEntries, encodeFrame, writeAwareness, writeSyncStep1, writeSyncStep2, writeUpdate } from '../../server/sync/protocol.js';
+import { MessageType } from '../../shared/protocol.js';
+import { writeSubscribeSaved } from '../../shared/saved-state.js';
 import { startServer, type ServerProcess, type StartOptions } from '../helpers/server.js';
 
 /** The AUTH_SECRET of the secured test servers. */
@@ -119,28 +122,19 @@ export function collect(socket: WebSocket): Uint8Array[] {
   return frames;
 }
 
-function frame(write: (encoder: encoding.Encoder) => void): Uint8Array {
-  const encoder = encoding.createEncoder();
-  write(encoder);
-  return encoding.toUint8Array(encoder);
-}
-
+/**
+ * Frames as a client sends them, written with the writers the server uses (server/sync/protocol.ts,
+ * shared/saved-state.ts) rather than by hand; the tests with stock y-websocket clients check those
+ * writers against y-protocols.
+ */
 export const frames = {
-  step1: (stateVector: Uint8Array) => frame((e) => (encoding.writeVarUint(e, 0), encoding.writeVarUint(e, 0), encoding.writeVarUint8Array(e, stateVector))),
-  step2: (update: Uint8Array) => frame((e) => (encoding.writeVarUint(e, 0), encoding.writeVarUint(e, 1), encoding.writeVarUint8Array(e, update))),
-  update: (update: Uint8Array) => frame((e) => (encoding.writeVarUint(e, 0), encoding.writeVarUint(e, 2), encoding.writeVarUint8Array(e, update))),
+  step1: (stateVector: Uint8Array) => encodeFrame(writeSyncStep1, stateVector),
+  step2: (update: Uint8Array) => encodeFrame(writeSyncStep2, update),
+  update: (update: Uint8Array) => encodeFrame(writeUpdate, update),
   /** An awareness frame with entries [clientId, clock, state]. */
   awareness: (entries: Array<[number, number, unknown]>) =>
-    frame((e) => {
-      encoding.writeVarUint(e, 1);
-      const inner = encoding.createEncoder();
-      encoding.writeVarUint(inner, entries.length);
-      for (const [clientId, clock, state] of entries) {
-        encoding.writeVarUint(inner, clientId);
-        encoding.writeVarUint(inner, clock);
-        encoding.writeVarString(inner, JSON.stringify(state));
-      }
-      encoding.writeVarUint8Array(e, encoding.toUint8Array(inner));
-    }),
+    encodeFrame(writeAwareness, encodeAwarenessEntries(entries.map(([clientId, clock, state]) => ({ clientId, clock, stateJson: JSON.stringify(state) })))),
+  queryAwareness: () => encodeFrame((e) => encoding.writeVarUint(e, MessageType.QueryAwareness)),
+  subscribeSaved: () => encodeFrame(writeSubscribeSaved),
 };
 

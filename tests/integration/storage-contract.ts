@@ -4,7 +4,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import type { DocumentStore } from '../../server/storage/types.js';
+import { DocumentDeletedError, type DocumentStore } from '../../server/storage/types.js';
+import { describeWebhookOutboxContract } from './storage-webhooks-contract.js';
 
 export interface StoreBackend {
   /** Opens a store on this location; every call opens the same data (as another instance would). */
@@ -212,6 +213,7 @@ export function describeStoreContract(label: string, createBackend: () => Promis
 
     it('lists the most recently edited first, up to the limit', async () => {
       await store.create('one', 'One');
+      // Sleeps on purpose: the list orders by edit time (milliseconds); the clock must move between edits.
       await new Promise((resolve) => setTimeout(resolve, 5));
       await store.create('two', 'Two');
       await new Promise((resolve) => setTimeout(resolve, 5));
@@ -229,6 +231,7 @@ export function describeStoreContract(label: string, createBackend: () => Promis
         'notes', 'notes2', 'p%_\\[?]/1', 'p%_\\[?]/2', 'pX_\\[?]/3', 'p%a\\[?]/4', 'ünï/1', 'ünï/2', 'ünj/1', 'zz',
       ];
       for (const name of names) await store.create(name, '');
+      // A sleep on purpose: the list orders by edit time (milliseconds); the clock must move before the edit.
       await new Promise((resolve) => setTimeout(resolve, 5));
       await store.append('team/b', bytes('edit'));
       const listed = async (patterns: string[], limit = 100) => (await store.list(limit, patterns)).map((d) => d.name);
@@ -250,6 +253,7 @@ export function describeStoreContract(label: string, createBackend: () => Promis
 
     it('lists by access pattern however many more recent documents others have', async () => {
       await store.create('victim/old', 'Old');
+      // A sleep on purpose: the crowd below must be more recent (millisecond timestamps) than the victim.
       await new Promise((resolve) => setTimeout(resolve, 5));
       // More than the 5,000 documents the list used to scan, all edited after the victim's.
       const crowd = Array.from({ length: 5_100 }, (_, i) => `attacker/${String(i).padStart(5, '0')}`);
@@ -275,6 +279,77 @@ export function describeStoreContract(label: string, createBackend: () => Promis
       await expect(store.check()).rejects.toThrow();
     });
 
+    it('deletes a document and its history for good; only an explicit create brings the name back', async () => {
+      const doc = new Y.Doc();
+      await store.create('gone', 'Gone');
+      await store.setText('gone', 'searchable words');
+      for (let i = 1; i <= 4; i++) await store.append('gone', edit(doc, `${i}`));
+      await store.compact('gone', Y.encodeStateAsUpdate(doc), 3);
+      await store.create('kept', 'Kept');
+      expect(await store.delete('gone')).toBe(true);
+      expect(await store.delete('gone')).toBe(false);
+      expect(await store.delete('never-existed')).toBe(false);
+      expect(await store.info('gone')).toBeNull();
+      expect(await store.logLength('gone')).toBe(0);
+      await expect(store.load('gone')).rejects.toBeInstanceOf(DocumentDeletedError);
+      await expect(store.readSince('gone', 0)).rejects.toBeInstanceOf(DocumentDeletedError);
+      // A client still holding it cannot bring it back, nor can upkeep.
+      await expect(store.append('gone', edit(doc, '5'))).rejects.toBeInstanceOf(DocumentDeletedError);
+      expect(await store.setTitle('gone', 'Back')).toBe(false);
+      expect(await store.setText('gone', 'back')).toBe(false);
+      await store.compact('gone', Y.encodeStateAsUpdate(doc), 9);
+      await expect(store.load('gone')).rejects.toBeInstanceOf(DocumentDeletedError);
+      expect((await store.list(10)).map((d) => d.name)).toEqual(['kept']);
+      expect(await store.list(10, ['gone'])).toEqual([]);
+      expect(await store.search('searchable', 10)).toEqual([]);
+      // Other documents' writes are unaffected, also when they share a commit with a refused append.
+      const [refused, accepted] = await Promise.allSettled([store.append('gone', bytes('x')), store.append('kept', bytes('y'))]);
+      expect(refused.status).toBe('rejected');
+      expect(accepted).toEqual({ status: 'fulfilled', value: 1 });
+      // Still deleted for another instance, and after a restart.
+      const other = await open();
+      await expect(other.load('gone')).rejects.toBeInstanceOf(DocumentDeletedError);
+      // Created again explicitly: empty, and its sequence goes on (never back).
+      expect(await store.create('gone', 'Again')).toBe(true);
+      expect(await store.create('gone', 'Twice')).toBe(false);
+      const again = await other.load('gone');
+      expect(again.snapshot).toBeNull();
+      expect(again.updates).toEqual([]);
+      expect(again.seq).toBeGreaterThanOrEqual(4);
+      expect(await store.append('gone', bytes('new'))).toBe(again.seq + 1);
+      expect((await store.info('gone'))!.title).toBe('Again');
+      expect(await store.search('searchable', 10)).toEqual([]);
+    });
+
+    it('searches titles and text: every word, the last as a prefix, best matches first, within patterns', async () => {
+      await store.create('team/plan', 'Quarterly planning');
+      await store.create('team/notes', 'Meeting notes');
+      await store.create('other/plan', 'Planning elsewhere');
+      await store.append('written', bytes('x'));
+      expect(await store.setText('team/notes', 'We discussed the quarterly budget and hiring.\nNext: planning offsite.')).toBe(true);
+      expect(await store.setText('written', 'a document created by writing, about budgets')).toBe(true);
+      expect(await store.setText('missing', 'nothing')).toBe(false);
+      const names = async (query: string, patterns?: string[]) => (await store.search(query, 10, patterns)).map((d) => d.name);
+      expect((await names('quarterly')).sort()).toEqual(['team/notes', 'team/plan']);
+      // A title match ranks above a text match.
+      expect((await names('quarterly'))[0]).toBe('team/plan');
+      expect(await names('QUARTERLY budget')).toEqual(['team/notes']);
+      expect((await names('budg')).sort()).toEqual(['team/notes', 'written']);
+      expect((await names('plan')).sort()).toEqual(['other/plan', 'team/notes', 'team/plan']);
+      expect((await names('plan', ['team/*'])).sort()).toEqual(['team/notes', 'team/plan']);
+      expect(await names('plan', ['nothing/*'])).toEqual([]);
+      expect(await names('')).toEqual([]);
+      expect(await names('"*:() & | !')).toEqual([]);
+      expect(await names('absent')).toEqual([]);
+      // Text and titles follow changes.
+      await store.setText('team/notes', 'Only lunch now.');
+      expect(await names('budget')).toEqual(['written']);
+      await store.setTitle('team/notes', 'Lunch menu');
+      expect(await names('meeting')).toEqual([]);
+      expect(await names('lunch menu')).toEqual(['team/notes']);
+      expect(await store.search('plan', 1)).toHaveLength(1);
+    });
+
     it('stores binary updates byte for byte, documents with any name', async () => {
       const update = new Uint8Array(70_000).map((_, i) => (i * 7919) % 256);
       const name = 'päper / ✓ "quoted" \\ 🙂';
@@ -283,5 +358,7 @@ export function describeStoreContract(label: string, createBackend: () => Promis
       expect(Buffer.from(loaded.updates[0]!).equals(Buffer.from(update))).toBe(true);
       expect((await store.info(name))!.name).toBe(name);
     });
+
+    describeWebhookOutboxContract({ store: () => store, open });
   });
 }

@@ -1,5 +1,9 @@
+import * as decoding from 'lib0/decoding';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
+import { encodeFrame } from '../../server/sync/protocol.js';
+import { MessageType } from '../../shared/protocol.js';
+import { readAccess, readSavedState, writeSubscribeSaved, type Access } from '../../shared/saved-state.js';
 import { connectClient, synced, type TestClient } from '../helpers/clients.js';
 import { startServer, type ServerProcess } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
@@ -119,14 +123,24 @@ describe('sync through the server with stock y-websocket clients', () => {
     await synced(writer);
     writer.doc.getText('body').insert(0, 'saved?');
     const socket = new WebSocket(`${server.syncUrl}/saved-state`);
-    const frames: Uint8Array[] = [];
-    socket.on('message', (data: Buffer) => frames.push(new Uint8Array(data)));
+    // Each frame decoded by its type with the shared readers, as the editor does.
+    const access: Access[] = [];
+    const saved: Uint8Array[] = [];
+    let trailingBytes = 0;
+    socket.on('message', (data: Buffer) => {
+      const decoder = decoding.createDecoder(new Uint8Array(data));
+      const type = decoding.readVarUint(decoder);
+      if (type === MessageType.Access) access.push(readAccess(decoder));
+      else if (type === MessageType.SavedState) saved.push(readSavedState(decoder));
+      else return;
+      trailingBytes += decoder.arr.length - decoder.pos;
+    });
     await new Promise((resolve) => socket.once('open', resolve));
-    socket.send(new Uint8Array([100]));
-    await waitFor(() => frames.some((frame) => frame[0] === 101) && frames.some((frame) => frame[0] === 100), 'the Access and SavedState frames');
-    expect([...frames.find((frame) => frame[0] === 101)!]).toEqual([101, 1]);
-    const saved = frames.find((frame) => frame[0] === 100)!;
-    const vector = Y.decodeStateVector(saved.subarray(2));
+    socket.send(encodeFrame(writeSubscribeSaved));
+    await waitFor(() => access.length > 0 && saved.length > 0, 'the Access and SavedState frames');
+    expect(access[0]).toEqual({ canWrite: true });
+    expect(trailingBytes).toBe(0);
+    const vector = Y.decodeStateVector(saved[0]!);
     expect(vector.get(writer.doc.clientID)).toBe(Y.getState(writer.doc.store, writer.doc.clientID));
     socket.close();
   });

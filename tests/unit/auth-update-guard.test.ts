@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { Connection, type SyncSocket } from '../../server/sync/connection.js';
+import { Connection } from '../../server/sync/connection.js';
 import { PendingContent } from '../../server/sync/pending-content.js';
+import type { SyncTransport } from '../../server/sync/transport.js';
 import { UpdateGuard } from '../../server/sync/update-guard.js';
 
-const socket: SyncSocket = { send() {}, close() {}, bufferedAmount: 0 };
+const socket: SyncTransport = { send() {}, close() {}, bufferedAmount: 0, pause() {}, resume() {} };
 const connection = (subject: string) => new Connection(socket, { subject, canWrite: true }, 1 << 20);
 
 /** Applies like Room.applyClientUpdate does. */

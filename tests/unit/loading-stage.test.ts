@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { LoadingStage, classifyEarlyFrame, storedParts, type StoredStateAnswer } from '../../server/sync/loading-stage.js';
 import { encodeFrame, writeAwareness, writeSyncStep1, writeSyncStep2, writeUpdate } from '../../server/sync/protocol.js';
+import { writeSubscribeSaved } from '../../shared/saved-state.js';
 
 function payloadOf(frame: Uint8Array): Uint8Array {
   const decoder = decoding.createDecoder(frame);
@@ -23,7 +24,7 @@ function storedDocument(rows: number) {
 
 function answering(stage: LoadingStage): StoredStateAnswer[] {
   const answers: StoredStateAnswer[] = [];
-  stage.whenAnswering((answer) => answers.push(answer));
+  void stage.answering().then((answer) => answer && answers.push(answer));
   return answers;
 }
 
@@ -36,7 +37,7 @@ describe('classifyEarlyFrame', () => {
     expect(classifyEarlyFrame(encodeFrame(writeUpdate, Y.encodeStateAsUpdate(doc)))).toBe('barrier');
     expect(classifyEarlyFrame(encodeFrame(writeSyncStep2, Y.encodeStateAsUpdate(doc)))).toBe('barrier');
     expect(classifyEarlyFrame(encodeFrame(writeAwareness, Uint8Array.of(0)))).toBe('inert');
-    expect(classifyEarlyFrame(Uint8Array.of(100))).toBe('inert');
+    expect(classifyEarlyFrame(encodeFrame(writeSubscribeSaved))).toBe('inert');
     expect(classifyEarlyFrame(Uint8Array.of(0, 0, 5))).toBe('barrier');
   });
 });
@@ -73,15 +74,15 @@ describe('LoadingStage', () => {
 
     const held = new LoadingStage();
     let settled = false;
-    held.whenAnswering((answer) => {
-      answer.holdDecodeUntil(() => settled);
+    void held.answering().then((answer) => {
+      answer!.holdDecodeUntil(() => settled);
       setTimeout(() => (settled = true), 20);
     });
     await held.answerUntilReleased(storedParts(stored)!);
     expect(settled).toBe(true);
 
     const stuck = new LoadingStage();
-    stuck.whenAnswering((answer) => answer.holdDecodeUntil(() => false));
+    void stuck.answering().then((answer) => answer!.holdDecodeUntil(() => false));
     const started = performance.now();
     await stuck.answerUntilReleased(storedParts(stored)!);
     // It waited for the whole 100 ms window (a lower bound: load only makes it later), and then
@@ -93,9 +94,11 @@ describe('LoadingStage', () => {
     const { stored } = storedDocument(0);
     const stage = new LoadingStage();
     let settled = false;
-    stage.whenAnswering((answer) => answer.holdDecodeUntil(() => settled));
+    void stage.answering().then((answer) => answer!.holdDecodeUntil(() => settled));
     const released = stage.answerUntilReleased(storedParts(stored)!);
     const late = answering(stage);
+    // "Right away": one microtask hop, before any timer could run.
+    await Promise.resolve();
     expect(late).toHaveLength(1);
     settled = true;
     await released;

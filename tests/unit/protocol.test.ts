@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { Awareness, encodeAwarenessUpdate } from 'y-protocols/awareness';
 import { documentNameProblem } from '../../shared/protocol.js';
+import { writeSubscribeSaved } from '../../shared/saved-state.js';
 import {
   ProtocolError,
   decodeAwarenessUpdate,
@@ -36,7 +37,7 @@ describe('decodeClientMessage', () => {
     expect(decodeClientMessage(encodeFrame(writeUpdate, update))).toEqual({ kind: 'sync-update', update });
     expect(decodeClientMessage(encodeFrame(writeAwareness, new Uint8Array([0])))).toEqual({ kind: 'awareness', update: new Uint8Array([0]) });
     expect(decodeClientMessage(frame(3))).toEqual({ kind: 'query-awareness' });
-    expect(decodeClientMessage(frame(100))).toEqual({ kind: 'subscribe-saved' });
+    expect(decodeClientMessage(encodeFrame(writeSubscribeSaved))).toEqual({ kind: 'subscribe-saved' });
   });
 
   it.each([
@@ -48,6 +49,7 @@ describe('decodeClientMessage', () => {
     ['a declared length beyond the frame', new Uint8Array([0, 2, 0xff, 0x7f, 1, 2]), /truncated update/],
     ['trailing bytes', new Uint8Array([...frame(0, 2, update), 1]), /trailing bytes/],
     ['trailing bytes after query-awareness', frame(3, 1), /trailing bytes/],
+    ['trailing bytes after a SavedState subscription', new Uint8Array([...encodeFrame(writeSubscribeSaved), 0]), /trailing bytes after subscribe-saved/],
   ])('refuses %s with a ProtocolError', (_what, bytes, message) => {
     expect(() => decodeClientMessage(bytes)).toThrowError(ProtocolError);
     expect(() => decodeClientMessage(bytes)).toThrowError(message);
