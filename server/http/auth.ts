@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { AuthError, type Access, type Authenticator, type RequestHead } from '../auth/authenticator.js';
 import { originProblem } from '../auth/origin.js';
+import { readJsonObject } from './json-body.js';
 
 export interface AuthVariables {
   access: Access;
@@ -90,14 +91,9 @@ export function createAuthRoutes(auth: Authenticator) {
   app.post('/revoke', async (c) => {
     if (!auth.revocations) return c.json({ error: 'the server runs open (no AUTH_SECRET): there are no tokens to revoke' }, 400);
     if (!c.get('access').admin) return refuse(c, 403, 'revoking needs an admin token');
-    let body: unknown;
-    try {
-      body = await c.req.json();
-    } catch {
-      body = null;
-    }
-    if (!body || typeof body !== 'object' || Array.isArray(body)) return c.json({ error: 'expected a JSON object { "tokenId"?, "expiresAt"?, "subject"? }' }, 400);
-    const { tokenId, expiresAt, subject } = body as Record<string, unknown>;
+    const body = await readJsonObject(c.req.raw);
+    if (!body) return c.json({ error: 'expected a JSON object { "tokenId"?, "expiresAt"?, "subject"? }' }, 400);
+    const { tokenId, expiresAt, subject } = body;
     if (tokenId !== undefined && (typeof tokenId !== 'string' || tokenId === '' || tokenId.length > 200)) return c.json({ error: 'tokenId must be a non-empty string' }, 400);
     if (subject !== undefined && (typeof subject !== 'string' || subject === '' || subject.length > 200)) return c.json({ error: 'subject must be a non-empty string' }, 400);
     if (expiresAt !== undefined && (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt))) return c.json({ error: 'expiresAt must be Unix seconds' }, 400);

@@ -1,4 +1,3 @@
-import type { IncomingMessage } from 'node:http';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import * as Y from 'yjs';
@@ -6,12 +5,12 @@ import { OPEN_ACCESS, documentProblem, type Access } from '../auth/authenticator
 import { ContentError, FORMATS, MEDIA_TYPES, formatOfMediaType, isFormat, parseContent, serializeContent, type ContentFormat } from '../content/conversion.js';
 import { MissingDependencyError, type DocumentContent } from '../content/document-content.js';
 import { ifNoneMatchHolds } from '../content/etag.js';
-import { clientAddress } from '../limits/connection-limiter.js';
 import type { TokenBuckets } from '../limits/token-bucket.js';
 import { DocumentDeletedError, type DocumentStore } from '../storage/types.js';
 import { ProtocolError } from '../sync/protocol.js';
 import { refuse, type AuthVariables } from './auth.js';
 import type { WriteTypes } from './browser-guard.js';
+import { creatorKey } from './creator-key.js';
 
 export interface ContentRouteOptions {
   store: Pick<DocumentStore, 'info' | 'create'>;
@@ -220,11 +219,4 @@ export function createContentRoutes(options: ContentRouteOptions) {
   });
 
   return app;
-}
-
-/** Whose creation quota a request counts against: the token's subject, or (open) the client address. */
-function creatorKey(c: Context, access: Access, trustProxy: boolean): string {
-  if (access.authenticated) return `subject:${access.subject}`;
-  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  return `address:${clientAddress(incoming?.socket.remoteAddress, c.req.header('x-forwarded-for'), trustProxy)}`;
 }

@@ -1,10 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import { Hono } from 'hono';
 import { META_MAP, documentNameProblem } from '../../shared/protocol.js';
 import { OPEN_ACCESS, documentProblem, type Access } from '../auth/authenticator.js';
 import { creationPrefix } from '../auth/patterns.js';
-import { clientAddress } from '../limits/connection-limiter.js';
 import type { TokenBuckets } from '../limits/token-bucket.js';
 import type { UntrustedProxyCheck } from '../limits/untrusted-proxy.js';
 import type { DocumentContent } from '../content/document-content.js';
@@ -14,7 +12,9 @@ import type { DocumentStore } from '../storage/types.js';
 import type { DeleteDocument } from '../sync/deletion.js';
 import { titleProblem } from '../../shared/title.js';
 import { refuse, type AuthVariables } from './auth.js';
-import type { RoomRegistry } from '../sync/room-registry.js';
+import { RoomLimitError, type RoomRegistry } from '../sync/room-registry.js';
+import { readJsonObject } from './json-body.js';
+import { creatorKey } from './creator-key.js';
 
 const MAX_LIST = 500;
 
@@ -38,15 +38,6 @@ const MAX_QUERY_CHARS = 500;
 
 function newDocumentName(): string {
   return randomBytes(9).toString('base64url');
-}
-
-async function readJson(request: Request): Promise<Record<string, unknown> | null> {
-  try {
-    const body: unknown = await request.json();
-    return body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
 }
 
 /**
@@ -84,7 +75,7 @@ export function createDocumentRoutes(store: DocumentStore, registry: RoomRegistr
   app.post('/', async (c) => {
     const access = accessOf(c);
     if (!access.canWrite) return c.json({ error: 'the token is read-only' }, 403);
-    const body = (await readJson(c.req.raw)) ?? {};
+    const body = (await readJsonObject(c.req.raw)) ?? {};
     // Without a name: a random one, under the token's first prefix pattern (`team/*` → `team/…`).
     const prefix = body.name === undefined ? creationPrefix(access.documents) : '';
     if (prefix === null) return c.json({ error: 'give the document a name: the token grants no prefix to create documents under' }, 403);
@@ -102,13 +93,16 @@ export function createDocumentRoutes(store: DocumentStore, registry: RoomRegistr
     if (problem) return c.json({ error: problem }, 400);
     // Quota per token subject (open: per client address): one tenant creating thousands of
     // documents costs storage and would crowd every list that shows recent documents.
-    const retryAfter = options.creations?.take(creatorKey(c, access)) ?? null;
+    const retryAfter = options.creations?.take(creatorKey(c, access, options.trustProxy ?? false)) ?? null;
     if (retryAfter !== null) {
       c.header('Retry-After', String(retryAfter));
       // Open, the quota is per address: behind a proxy we do not trust, everyone's together.
       const proxyProblem = access.authenticated ? null : (options.untrustedProxy?.forwardedForProblem(c.req.header('x-forwarded-for')) ?? null);
       return refuse(c, 429, `too many documents created; try again in ${retryAfter} s${proxyProblem ? `; ${proxyProblem}` : ''}`);
     }
+    // Setting the title or the imported content needs the document's room: refuse before creating
+    // anything rather than answer 503 for a document that was created all the same.
+    if ((title !== '' || imported) && !registry.hasRoomFor(name)) throw new RoomLimitError('too many documents open on this server; try again later');
     const created = await store.create(name, title as string);
     if (!created) return c.json({ error: `a document named "${name}" exists already` }, 409);
     options.events?.emit({ type: 'document.created', document: name, author: { subject: access.subject, name: null } });
@@ -127,12 +121,6 @@ export function createDocumentRoutes(store: DocumentStore, registry: RoomRegistr
     return c.body(null, 204);
   });
 
-  const creatorKey = (c: { env: unknown; req: { header(name: string): string | undefined } }, access: Access): string => {
-    if (access.authenticated) return `subject:${access.subject}`;
-    const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-    return `address:${clientAddress(incoming?.socket.remoteAddress, c.req.header('x-forwarded-for'), options.trustProxy ?? false)}`;
-  };
-
   app.get('/:name', async (c) => {
     const name = c.req.param('name');
     const denied = documentProblem(accessOf(c), name);
@@ -145,7 +133,7 @@ export function createDocumentRoutes(store: DocumentStore, registry: RoomRegistr
     const name = c.req.param('name');
     const denied = documentProblem(accessOf(c), name, true);
     if (denied) return c.json({ error: denied }, 403);
-    const body = await readJson(c.req.raw);
+    const body = await readJsonObject(c.req.raw);
     if (!body) return c.json({ error: 'expected a JSON object' }, 400);
     const problem = titleProblem(body.title);
     if (problem) return c.json({ error: problem }, 400);

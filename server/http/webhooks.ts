@@ -8,6 +8,7 @@ import type { Webhooks } from '../webhooks/service.js';
 import { generateSecret, secretProblem } from '../webhooks/signing.js';
 import { refuse, type AuthVariables } from './auth.js';
 import type { WriteTypes } from './browser-guard.js';
+import { readJsonObject } from './json-body.js';
 
 export interface WebhookRouteOptions {
   /** The server runs without AUTH_SECRET. */
@@ -53,15 +54,6 @@ const publicDelivery = (d: DeliveryRecord) => ({
   deliveredAt: iso(d.deliveredAt),
 });
 
-async function readJson(request: Request): Promise<Record<string, unknown> | null> {
-  try {
-    const body: unknown = await request.json();
-    return body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
-}
-
 /**
  * `/api/webhooks`: list and add endpoints (`POST { url, secret?, events?, documents? }`; the secret
  * is generated when not given and shown only in this answer), read, delete and re-enable one,
@@ -81,7 +73,7 @@ export function createWebhookRoutes(webhooks: Webhooks, options: WebhookRouteOpt
   app.get('/', (c) => c.json({ endpoints: endpoints().all().map(publicEndpoint) }));
 
   app.post('/', async (c) => {
-    const body = await readJson(c.req.raw);
+    const body = await readJsonObject(c.req.raw);
     if (!body) return c.json({ error: 'expected a JSON object { "url", "secret"?, "events"?, "documents"? }' }, 400);
     const urlProblem = endpointUrlProblem(body.url, options.allowPrivate);
     if (urlProblem) return c.json({ error: urlProblem }, 400);

@@ -157,6 +157,16 @@ export class RoomRegistry {
     return entry.room ?? entry.loading.catch(() => null);
   }
 
+  /**
+   * Whether `name` could be loaded now without RoomLimitError: it is loaded or loading, there is
+   * room, or an idle room can make room. Lets a route refuse (503) before it changes anything.
+   */
+  hasRoomFor(name: string): boolean {
+    if (this.entries.has(name) || this.entries.size < (this.options.maxRooms ?? Infinity)) return true;
+    for (const entry of this.entries.values()) if (entry.unloading || entry.idleTimer) return true;
+    return false;
+  }
+
   /** Acquires a room and runs `fn` with it, keeping it loaded meanwhile. */
   async withRoom<T>(name: string, fn: (room: Room) => T | Promise<T>): Promise<T> {
     // An API call answers no client: it does not ask for the stored state (it would hold the decode).

@@ -44,6 +44,10 @@ describe('the API at MAX_ROOMS', () => {
     expect(await refused.json()).toEqual({ error: 'too many documents open on this server (1); try again later' });
     expect(((await (await fetch(`${server.httpUrl}/api/documents/other`)).json()) as { title: string }).title).toBe('');
     expect(busy.provider.wsconnected).toBe(true);
+    // Creating with a title needs the room too: refused before anything is created, so a retry works.
+    const titled = await api('/api/documents', 'POST', { name: 'titled', title: 'Later' });
+    expect(titled.status).toBe(503);
+    expect((await fetch(`${server.httpUrl}/api/documents/titled`)).status).toBe(404);
 
     // The client leaves: its room is idle (ROOM_IDLE_MS is a minute), and unloaded early for the API.
     busy.destroy();
@@ -52,6 +56,7 @@ describe('the API at MAX_ROOMS', () => {
     expect(accepted.status).toBe(200);
     expect(((await accepted.json()) as { title: string }).title).toBe('Renamed');
     expect(await metric(server.httpUrl, 'collab_rooms')).toBe(1);
+    expect((await api('/api/documents', 'POST', { name: 'titled', title: 'Later' })).status).toBe(201);
   });
 });
 

@@ -229,3 +229,30 @@ describe('endpoints and presence', () => {
     expect(receiver.received.some((r) => r.event.type.startsWith('user.'))).toBe(false);
   });
 });
+
+describe('an endpoint that keeps failing', () => {
+  it('is disabled once every attempt has failed for WEBHOOK_DISABLE_AFTER, and says so in the API, the log and the metrics', async () => {
+    const failing = await startReceiver();
+    extraReceivers.push(failing);
+    failing.respond = () => 503;
+    // Retries every 300 ms for a while, and "days" shortened to one second.
+    const own = await startServer({ env: webhookEnv(failing, { WEBHOOK_RETRY_SCHEDULE: '300ms,300ms,300ms,300ms,300ms,300ms,300ms,300ms', WEBHOOK_DISABLE_AFTER: '1s' }) });
+    try {
+      const writer = connectClient(own.syncUrl, 'doomed');
+      const observer = connectClient(own.syncUrl, 'doomed');
+      clients.push(writer, observer);
+      await Promise.all([synced(writer), synced(observer)]);
+      await commit(writer, observer, 'is anyone there?');
+      let endpoint: { disabledAt: string | null; disabledReason: string | null } | undefined;
+      await waitFor(async () => {
+        endpoint = (await api(own.httpUrl, 'GET', '/api/webhooks')).body.endpoints.find((e: { id: string }) => e.id === 'default');
+        return endpoint?.disabledAt != null;
+      }, 'the endpoint to be disabled', 20_000);
+      expect(endpoint!.disabledReason).toMatch(/every attempt failed since/);
+      expect(await counter(own.httpUrl, 'collab_webhook_endpoints_disabled_total')).toBe(1);
+      expect(own.logs.some((line) => /disabl/i.test(line) && line.includes('default'))).toBe(true);
+    } finally {
+      await own.kill();
+    }
+  });
+});
