@@ -25,8 +25,8 @@ export class ApiError extends Error {
   }
 }
 
-async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' };
+async function request<T>(method: string, path: string, body?: unknown, accept = 'application/json'): Promise<T> {
+  const headers: Record<string, string> = { accept };
   const token = getToken();
   if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
@@ -38,6 +38,7 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   }
   let payload: unknown = null;
   const text = await response.text();
+  if (response.ok && accept !== 'application/json') return text as T;
   if (text) {
     try {
       payload = JSON.parse(text);
@@ -58,8 +59,21 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
 /** What the workspace asks the API for (the editor reads and writes titles through the document itself). */
 export const api = {
   list: (limit = 200) => request<{ documents: DocumentInfo[] }>('GET', `/api/documents?limit=${limit}`).then((r) => r.documents),
+  /** Documents matching the words of `query` (title and text), best first. */
+  search: (query: string, limit = 50) =>
+    request<{ documents: DocumentInfo[] }>('GET', `/api/documents?q=${encodeURIComponent(query)}&limit=${limit}`).then((r) => r.documents),
   create: (body: { name?: string; title?: string }) => request<DocumentInfo>('POST', '/api/documents', body),
+  /** Creates a document from a file's text; the server titles it by its first heading. */
+  import: (content: string, format: ImportFormat) => request<DocumentInfo>('POST', '/api/documents', { content, format }),
+  rename: (name: string, title: string) => request<DocumentInfo>('PATCH', `/api/documents/${encodeURIComponent(name)}`, { title }),
+  remove: (name: string) => request<null>('DELETE', `/api/documents/${encodeURIComponent(name)}`),
+  /** The document converted on the server (Markdown or an HTML fragment). */
+  content: (name: string, format: ExportFormat) =>
+    request<string>('GET', `/api/documents/${encodeURIComponent(name)}/content?format=${format}`, undefined, format === 'html' ? 'text/html' : 'text/markdown'),
 };
+
+export type ImportFormat = 'markdown' | 'html' | 'text';
+export type ExportFormat = 'markdown' | 'html';
 
 export function documentUrl(name: string): string {
   return `/d/${encodeURIComponent(name)}`;

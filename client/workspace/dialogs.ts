@@ -1,4 +1,5 @@
 import { h } from '../dom.js';
+import { MAX_TITLE_CHARS } from '../../shared/title.js';
 import { MAX_NAME_LENGTH, getName, setName } from './identity.js';
 import { getToken, setToken } from './token.js';
 
@@ -109,4 +110,65 @@ export function tokenPanel(message: string, onSaved: (token: string) => void): H
   });
   queueMicrotask(() => input.focus());
   return panel;
+}
+
+/** A modal dialog: shows `form`, resolves with what `onSubmit` returns, or null when cancelled (Esc, Cancel). */
+function modal<T>(label: string, form: HTMLFormElement, focus: HTMLElement, onSubmit: () => T | undefined): Promise<T | null> {
+  return new Promise((resolve) => {
+    const returnTo = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    const dialog = h('dialog', { class: 'dialog', 'aria-label': label }, form);
+    document.body.appendChild(dialog);
+    let done = false;
+    const finish = (value: T | null) => {
+      if (done) return;
+      done = true;
+      dialog.close();
+      dialog.remove();
+      if (returnTo?.isConnected) returnTo.focus();
+      resolve(value);
+    };
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const value = onSubmit();
+      if (value !== undefined) finish(value);
+    });
+    form.querySelector('[data-cancel]')?.addEventListener('click', () => finish(null));
+    dialog.addEventListener('cancel', (event) => {
+      event.preventDefault();
+      finish(null);
+    });
+    dialog.showModal();
+    focus.focus();
+  });
+}
+
+/** Asks for a document's new title. Resolves with it (trimmed, possibly empty), or null if cancelled. */
+export function askTitle(current: string): Promise<string | null> {
+  const input = h('input', { type: 'text', name: 'title', class: 'field', maxlength: MAX_TITLE_CHARS, placeholder: 'Untitled document', 'aria-label': 'New title' });
+  input.value = current;
+  const form = h(
+    'form',
+    { method: 'dialog', class: 'dialog-body' },
+    h('h2', { class: 'dialog-title' }, 'Rename document'),
+    h('p', { class: 'dialog-text' }, 'Everyone sees the new title at once. Leave it empty to use the first line of the document.'),
+    input,
+    h('div', { class: 'dialog-actions' }, h('button', { type: 'button', class: 'button', 'data-cancel': true }, 'Cancel'), h('button', { type: 'submit', class: 'button primary' }, 'Rename')),
+  );
+  const asked = modal('Rename document', form, input, () => input.value.trim());
+  input.select();
+  return asked;
+}
+
+/** Asks to confirm deleting a document. Resolves true to delete. */
+export async function confirmDelete(title: string): Promise<boolean> {
+  const cancel = h('button', { type: 'button', class: 'button', 'data-cancel': true }, 'Cancel');
+  const form = h(
+    'form',
+    { method: 'dialog', class: 'dialog-body' },
+    h('h2', { class: 'dialog-title' }, 'Delete this document?'),
+    h('p', { class: 'dialog-text' }, h('strong', { class: 'dialog-subject' }, title), ' and its history are deleted for everyone. This cannot be undone.'),
+    h('div', { class: 'dialog-actions' }, cancel, h('button', { type: 'submit', class: 'button danger' }, 'Delete')),
+  );
+  // Focus starts on Cancel: Enter on an unread dialog must not destroy anything.
+  return (await modal('Delete document', form, cancel, () => true)) === true;
 }

@@ -1,6 +1,7 @@
 import { h } from '../dom.js';
 import { MAX_TITLE_CHARS } from '../../shared/title.js';
-import { ApiError, api, documentUrl, type DocumentInfo } from './api.js';
+import { documentActions } from './actions.js';
+import { ApiError, api, documentUrl, type DocumentInfo, type ImportFormat } from './api.js';
 import { tokenPanel } from './dialogs.js';
 import { appHeader } from './header.js';
 import { fullTime, relativeTime } from './time.js';
@@ -24,6 +25,16 @@ function cachedList(): DocumentInfo[] | null {
   }
 }
 
+/** The files `/` imports, by extension. */
+const IMPORT_FORMATS: Record<string, ImportFormat> = { md: 'markdown', markdown: 'markdown', html: 'html', htm: 'html', txt: 'text' };
+const IMPORT_ACCEPT = '.md,.markdown,.html,.htm,.txt,text/markdown,text/html,text/plain';
+const SEARCH_DELAY_MS = 200;
+
+export function importFormat(fileName: string): ImportFormat | null {
+  const match = /\.([a-z0-9]+)$/i.exec(fileName);
+  return (match && IMPORT_FORMATS[match[1]!.toLowerCase()]) ?? null;
+}
+
 /** `/`: the documents, most recently edited first, and a form to create one. */
 export function renderList(app: HTMLElement): void {
   document.title = 'Documents · Collab Docs';
@@ -34,40 +45,190 @@ export function renderList(app: HTMLElement): void {
   const createError = h('p', { class: 'form-error', role: 'alert' });
   createError.hidden = true;
   const createForm = h('form', { class: 'create-form' }, titleInput, createButton);
+  const searchInput = h('input', { type: 'search', class: 'field search-field', name: 'q', placeholder: 'Search documents', 'aria-label': 'Search documents', autocomplete: 'off', 'aria-controls': 'doc-list' });
+  const fileInput = h('input', { type: 'file', class: 'visually-hidden', accept: IMPORT_ACCEPT, tabindex: '-1', 'aria-hidden': 'true', 'data-testid': 'import-file' });
+  const importButton = h('button', { type: 'button', class: 'button import-button', title: 'Import a Markdown, HTML or text file as a new document' }, h('span', { class: 'icon icon-import', 'aria-hidden': 'true' }), 'Import');
+  const tools = h('div', { class: 'list-tools' }, h('div', { class: 'search-wrap' }, searchInput), importButton, fileInput);
+  const dropHint = h('p', { class: 'drop-hint' }, 'Import a .md, .html or .txt file with the button, or drop it on the list.');
+  const actionError = h('p', { class: 'form-error action-error', role: 'alert' });
+  const notice = h('p', { class: 'action-notice', role: 'status', 'aria-live': 'polite' });
+  list.id = 'doc-list';
   const main = h(
     'main',
     { class: 'list-page' },
     h('div', { class: 'list-head' }, h('h1', { class: 'page-title' }, 'Documents'), h('p', { class: 'page-subtitle' }, 'Create a document, share its address, and write together.')),
     createForm,
     createError,
+    tools,
+    dropHint,
+    actionError,
+    notice,
     status,
     list,
   );
+  let noticeTimer = 0;
+  const announce = (message: string, error = false) => {
+    window.clearTimeout(noticeTimer);
+    actionError.textContent = error ? message : '';
+    notice.textContent = error ? '' : message;
+    if (!error) noticeTimer = window.setTimeout(() => (notice.textContent = ''), 6000);
+  };
   app.replaceChildren(appHeader(null), main);
 
+  /** The full list as last loaded (shown again when the search is cleared). */
+  let allDocuments: DocumentInfo[] = [];
+  let rowCount = 0;
+  const row = (info: DocumentInfo): HTMLElement => {
+    const titleId = `doc-title-${++rowCount}`;
+    const titleEl = h('span', { class: 'doc-title', id: titleId });
+    const renderTitle = () => {
+      titleEl.textContent = info.title.trim() || 'Untitled document';
+      titleEl.classList.toggle('untitled', !info.title.trim());
+    };
+    renderTitle();
+    const item = h(
+      'li',
+      { class: 'doc-item', 'data-name': info.name },
+      h(
+        'a',
+        { class: 'doc-link', href: documentUrl(info.name), 'data-name': info.name },
+        h('span', { class: 'doc-icon', 'aria-hidden': 'true' }),
+        h('span', { class: 'doc-text' }, titleEl, h('span', { class: 'doc-name' }, info.name)),
+        h('time', { class: 'doc-time', datetime: new Date(info.updatedAt).toISOString(), title: `Edited ${fullTime(info.updatedAt)}` }, `Edited ${relativeTime(info.updatedAt)}`),
+      ),
+    );
+    item.appendChild(
+      documentActions({
+        name: info.name,
+        title: () => info.title,
+        compact: true,
+        describedBy: titleId,
+        announce,
+        onRenamed: (title) => {
+          info.title = title;
+          for (const other of allDocuments) if (other.name === info.name) other.title = title;
+          renderTitle();
+        },
+        onDeleted: () => {
+          // Focus would be lost with the row: move it to the next row's link, or the search box.
+          const next = (item.nextElementSibling ?? item.previousElementSibling)?.querySelector<HTMLElement>('.doc-link') ?? searchInput;
+          item.remove();
+          allDocuments = allDocuments.filter((other) => other.name !== info.name);
+          cacheList(allDocuments);
+          announce(`Deleted “${info.title.trim() || 'Untitled document'}”.`);
+          if (list.childElementCount === 0) showDocuments(searching() ? [] : allDocuments);
+          next.focus();
+        },
+      }),
+    );
+    return item;
+  };
+
+  const searching = () => searchInput.value.trim() !== '';
   const showDocuments = (documents: DocumentInfo[]) => {
     list.replaceChildren();
     if (documents.length === 0) {
-      list.appendChild(h('li', { class: 'doc-empty' }, h('strong', {}, 'No documents yet.'), ' Create the first one above.'));
+      list.appendChild(
+        searching()
+          ? h('li', { class: 'doc-empty' }, h('strong', {}, 'No documents match.'), ' Try other words.')
+          : h('li', { class: 'doc-empty' }, h('strong', {}, 'No documents yet.'), ' Create the first one above, or import a file.'),
+      );
       return;
     }
-    for (const info of documents) {
-      const title = info.title.trim() || 'Untitled document';
-      list.appendChild(
-        h(
-          'li',
-          { class: 'doc-item' },
-          h(
-            'a',
-            { class: 'doc-link', href: documentUrl(info.name), 'data-name': info.name },
-            h('span', { class: 'doc-icon', 'aria-hidden': 'true' }),
-            h('span', { class: 'doc-text' }, h('span', { class: info.title.trim() ? 'doc-title' : 'doc-title untitled' }, title), h('span', { class: 'doc-name' }, info.name)),
-            h('time', { class: 'doc-time', datetime: new Date(info.updatedAt).toISOString(), title: `Edited ${fullTime(info.updatedAt)}` }, `Edited ${relativeTime(info.updatedAt)}`),
-          ),
-        ),
-      );
+    for (const info of documents) list.appendChild(row(info));
+  };
+
+  // --- search: debounced; only the latest query's answer is shown
+  let searchTimer = 0;
+  let searchSeq = 0;
+  const runSearch = async () => {
+    const query = searchInput.value.trim();
+    const seq = ++searchSeq;
+    if (query === '') {
+      status.textContent = '';
+      status.className = 'list-status';
+      showDocuments(allDocuments);
+      return;
+    }
+    try {
+      const found = await api.search(query);
+      if (seq !== searchSeq) return;
+      status.className = 'list-status';
+      status.textContent = found.length === 1 ? '1 document found.' : `${found.length} documents found.`;
+      showDocuments(found);
+    } catch (error) {
+      if (seq !== searchSeq) return;
+      status.className = 'list-status error';
+      status.textContent = `Could not search: ${error instanceof Error ? error.message : String(error)}`;
     }
   };
+  searchInput.addEventListener('input', () => {
+    window.clearTimeout(searchTimer);
+    searchTimer = window.setTimeout(() => void runSearch(), searchInput.value.trim() === '' ? 0 : SEARCH_DELAY_MS);
+  });
+  searchInput.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter') {
+      event.preventDefault();
+      window.clearTimeout(searchTimer);
+      void runSearch();
+    }
+  });
+
+  // --- import: a file chosen with the button or dropped on the page becomes a new document
+  const importFile = async (file: File) => {
+    announce('');
+    const format = importFormat(file.name);
+    if (!format) {
+      announce(`“${file.name}” cannot be imported: choose a Markdown (.md, .markdown), HTML (.html, .htm) or text (.txt) file.`, true);
+      return;
+    }
+    importButton.disabled = true;
+    notice.textContent = `Importing “${file.name}”…`;
+    try {
+      const info = await api.import(await file.text(), format);
+      location.assign(documentUrl(info.name));
+    } catch (error) {
+      importButton.disabled = false;
+      if (error instanceof ApiError && error.needsToken) {
+        announce('');
+        showTokenPanel(`Importing a document needs access: ${error.message}.`);
+        return;
+      }
+      announce(`Could not import “${file.name}”: ${error instanceof Error ? error.message : String(error)}`, true);
+    }
+  };
+  importButton.addEventListener('click', () => fileInput.click());
+  fileInput.addEventListener('change', () => {
+    const file = fileInput.files?.[0];
+    fileInput.value = '';
+    if (file) void importFile(file);
+  });
+  const hasFiles = (event: DragEvent) => event.dataTransfer?.types.includes('Files') ?? false;
+  let dragDepth = 0;
+  main.addEventListener('dragenter', (event) => {
+    if (!hasFiles(event)) return;
+    dragDepth++;
+    main.classList.add('dropping');
+  });
+  main.addEventListener('dragover', (event) => {
+    if (!hasFiles(event)) return;
+    event.preventDefault();
+    event.dataTransfer!.dropEffect = 'copy';
+  });
+  main.addEventListener('dragleave', (event) => {
+    if (!hasFiles(event)) return;
+    dragDepth = Math.max(0, dragDepth - 1);
+    if (dragDepth === 0) main.classList.remove('dropping');
+  });
+  main.addEventListener('drop', (event) => {
+    if (!hasFiles(event)) return;
+    event.preventDefault();
+    dragDepth = 0;
+    main.classList.remove('dropping');
+    const files = event.dataTransfer!.files;
+    if (files.length > 1) announce('Drop one file at a time.', true);
+    else if (files[0]) void importFile(files[0]);
+  });
 
   let tokenShown: HTMLElement | null = null;
   const showTokenPanel = (message: string) => {
@@ -88,7 +249,9 @@ export function renderList(app: HTMLElement): void {
       tokenShown?.remove();
       tokenShown = null;
       cacheList(documents);
-      showDocuments(documents);
+      allDocuments = documents;
+      if (searching()) void runSearch();
+      else showDocuments(documents);
     } catch (error) {
       if (error instanceof ApiError && error.needsToken) {
         list.replaceChildren();
@@ -99,6 +262,7 @@ export function renderList(app: HTMLElement): void {
       status.className = 'list-status error';
       if (error instanceof ApiError && error.unreachable && cached) {
         status.textContent = 'Offline: showing the documents from your last visit. Documents you opened before still work and sync when you are back online.';
+        allDocuments = cached;
         showDocuments(cached);
       } else {
         status.textContent = `Could not load the documents: ${error instanceof Error ? error.message : String(error)}`;
