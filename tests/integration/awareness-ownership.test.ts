@@ -1,11 +1,11 @@
 import * as decoding from 'lib0/decoding';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
 import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate } from 'y-protocols/awareness';
 import { encodeFrame, writeAwareness } from '../../server/sync/protocol.js';
 import { counter } from '../helpers/metrics.js';
-import { startServer, type ServerProcess } from '../helpers/server.js';
+import { useServer, type ServerProcess } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 
 /** A raw socket speaking for one or more awareness instances, as a browser tab does. */
@@ -69,14 +69,10 @@ async function watch(server: ServerProcess, name: string): Promise<Watcher> {
 const refusedAwareness = (server: ServerProcess) => counter(server.httpUrl, 'collab_refused_total', '{reason="foreign or oversized awareness"}');
 
 describe('awareness ownership with forwarding tabs', () => {
-  let server: ServerProcess;
+  const server = useServer();
   const watchers: Watcher[] = [];
-  beforeAll(async () => {
-    server = await startServer();
-  });
-  afterAll(async () => {
+  afterAll(() => {
     for (const watcher of watchers) watcher.close();
-    await server.kill();
   });
 
   // Two tabs of one browser share a BroadcastChannel, and the stock provider forwards to its own
@@ -84,7 +80,7 @@ describe('awareness ownership with forwarding tabs', () => {
   // does. A's own first frame must still make A the owner: its later changes are accepted and its
   // state goes when A's socket closes.
   it('gives a client id to the connection that claims it as its own, over one that forwarded it', async () => {
-    const watcher = await watch(server, 'tabs');
+    const watcher = await watch(server(), 'tabs');
     watchers.push(watcher);
 
     const tabA = new Awareness(new Y.Doc());
@@ -93,12 +89,12 @@ describe('awareness ownership with forwarding tabs', () => {
     tabA.setLocalState({ user: { name: 'Tab A' } });
     tabB.setLocalState({ user: { name: 'Tab B' } });
 
-    const socketB = await openSocket(server, 'tabs');
+    const socketB = await openSocket(server(), 'tabs');
     socketB.send(stateOf(tabB)); // B's own state first, as the provider does on open
     socketB.send(stateOf(tabA)); // then A's state, forwarded from the BroadcastChannel
     await waitFor(() => watcher.awareness.getStates().has(tabA.clientID), 'the forwarded state to arrive');
 
-    const socketA = await openSocket(server, 'tabs');
+    const socketA = await openSocket(server(), 'tabs');
     tabA.setLocalState({ user: { name: 'Tab A, moved' } });
     socketA.send(stateOf(tabA));
     await waitFor(
@@ -107,10 +103,10 @@ describe('awareness ownership with forwarding tabs', () => {
     );
 
     // B may no longer change A's state: the server refuses the entry (and counts it)…
-    const refusedBefore = await refusedAwareness(server);
+    const refusedBefore = await refusedAwareness(server());
     tabA.setLocalState({ user: { name: 'forged by B' } });
     socketB.send(stateOf(tabA));
-    await waitFor(async () => (await refusedAwareness(server)) === refusedBefore + 1, 'the server to refuse B’s change of A’s state');
+    await waitFor(async () => (await refusedAwareness(server())) === refusedBefore + 1, 'the server to refuse B’s change of A’s state');
     // …and nothing of it ever reaches anyone: B's own change, sent after the forgery over the same
     // socket, reaches the watcher, so whatever the forgery changed would have been shown by now.
     tabB.setLocalState({ user: { name: 'Tab B, after the forgery' } });
@@ -118,7 +114,7 @@ describe('awareness ownership with forwarding tabs', () => {
     await waitFor(() => nameIn(watcher.awareness.getStates().get(tabB.clientID)) === 'Tab B, after the forgery', 'B’s own change after the forgery');
     expect(namesOfA).not.toContain('forged by B');
     expect(nameIn(watcher.awareness.getStates().get(tabA.clientID))).toBe('Tab A, moved');
-    expect(await refusedAwareness(server)).toBe(refusedBefore + 1);
+    expect(await refusedAwareness(server())).toBe(refusedBefore + 1);
     // …and when A's socket goes, A's state goes with it although B stays.
     socketA.terminate();
     await waitFor(() => !watcher.awareness.getStates().has(tabA.clientID), 'A’s state to be removed when A leaves');
@@ -127,11 +123,11 @@ describe('awareness ownership with forwarding tabs', () => {
   });
 
   it('does not let a connection take over an id another connection claimed as its own', async () => {
-    const watcher = await watch(server, 'no-theft');
+    const watcher = await watch(server(), 'no-theft');
     watchers.push(watcher);
     const victim = new Awareness(new Y.Doc());
     victim.setLocalState({ user: { name: 'Victim' } });
-    const victimSocket = await openSocket(server, 'no-theft');
+    const victimSocket = await openSocket(server(), 'no-theft');
     victimSocket.send(stateOf(victim));
     await waitFor(() => watcher.awareness.getStates().has(victim.clientID), 'the victim’s state');
     const namesOfVictim = watcher.history(victim.clientID);
@@ -142,12 +138,12 @@ describe('awareness ownership with forwarding tabs', () => {
     forged.setLocalState({ user: { name: 'Attacker' } });
     forged.setLocalState({ user: { name: 'Attacker' } });
     forged.setLocalState({ user: { name: 'Attacker' } });
-    const refusedBefore = await refusedAwareness(server);
-    const attacker = await openSocket(server, 'no-theft');
+    const refusedBefore = await refusedAwareness(server());
+    const attacker = await openSocket(server(), 'no-theft');
     attacker.send(stateOf(forged));
     // The server refuses the entry. Without this the test would pass on a takeover that the
     // victim's higher clock below then undoes.
-    await waitFor(async () => (await refusedAwareness(server)) === refusedBefore + 1, 'the server to refuse the attacker’s claim');
+    await waitFor(async () => (await refusedAwareness(server())) === refusedBefore + 1, 'the server to refuse the attacker’s claim');
     // The attacker's own state, sent after the claim on the same socket, reaches the watcher: the
     // claim would have been shown by then.
     const attackersOwn = new Awareness(new Y.Doc());
@@ -167,7 +163,7 @@ describe('awareness ownership with forwarding tabs', () => {
     );
     // Never, not even for a moment before the victim's higher clock replaced it.
     expect(namesOfVictim).not.toContain('Attacker');
-    expect(await refusedAwareness(server)).toBe(refusedBefore + 1);
+    expect(await refusedAwareness(server())).toBe(refusedBefore + 1);
     attacker.terminate();
     victimSocket.close();
   });

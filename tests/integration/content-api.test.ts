@@ -2,9 +2,9 @@ import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { connectClient, synced, type TestClient } from '../helpers/clients.js';
-import { startServer, tempDir, type ServerProcess } from '../helpers/server.js';
+import { startServer, tempDir, useServer, type ServerProcess } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
-import { startSecureServer, token } from './security-harness.js';
+import { SECRET, token } from './security-harness.js';
 
 const FRAGMENT = 'prosemirror';
 const MAX_CONTENT_BYTES = 65_536;
@@ -319,14 +319,8 @@ describe('content API (SQLite, open)', () => {
 });
 
 describe('content API access (AUTH_SECRET)', () => {
-  let server: ServerProcess;
-  const api = apiOf(() => server);
-  beforeAll(async () => {
-    server = await startSecureServer({ ALLOWED_ORIGINS: 'https://app.example' });
-  });
-  afterAll(async () => {
-    await server.kill();
-  });
+  const server = useServer({ env: { AUTH_SECRET: SECRET, ALLOWED_ORIGINS: 'https://app.example' } });
+  const api = apiOf(server);
 
   it('lets each route do exactly what the token allows', async () => {
     const writer = await token({ subject: 'writer', documents: ['acc/*'], canWrite: true });

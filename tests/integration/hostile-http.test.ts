@@ -11,7 +11,7 @@ import path from 'node:path';
 import { sign } from 'hono/jwt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inlineScriptHashes } from '../../server/http/static.js';
-import { startServer, tempDir, type ServerProcess } from '../helpers/server.js';
+import { startServer, tempDir, useServer, type ServerProcess } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 import { SECRET, closed, open, startSecureServer, token, upgrade } from './security-harness.js';
 
@@ -41,29 +41,23 @@ function request(port: number, method: string, target: string, headers: Record<s
 const json = { 'content-type': 'application/json' };
 
 describe('lists and creation quotas (AUTH_SECRET set)', () => {
-  let server: ServerProcess;
-  beforeAll(async () => {
-    server = await startSecureServer({ MAX_DOCUMENT_CREATIONS_PER_MINUTE: '0', SQLITE_SYNCHRONOUS: 'normal' });
-  });
-  afterAll(async () => {
-    await server.kill();
-  });
+  const server = useServer({ env: { AUTH_SECRET: SECRET, MAX_DOCUMENT_CREATIONS_PER_MINUTE: '0', SQLITE_SYNCHRONOUS: 'normal' } });
 
   it("another tenant's 5,100 creations do not push a tenant's documents out of its list", async () => {
     const victim = await token({ subject: 'victim', documents: ['victim/*'] });
     const attacker = await token({ subject: 'attacker', documents: ['attacker/*'] });
     const create = (who: string, name: string) =>
-      request(server.port, 'POST', '/api/documents', { ...json, authorization: `Bearer ${who}` }, JSON.stringify({ name }));
+      request(server().port, 'POST', '/api/documents', { ...json, authorization: `Bearer ${who}` }, JSON.stringify({ name }));
     expect((await create(victim, 'victim/plans')).status).toBe(201);
     // More than the 5,000 most recent documents the list used to scan, all newer than the victim's.
     for (let i = 0; i < 5_100; i += 50) {
       const batch = await Promise.all(Array.from({ length: 50 }, (_, j) => create(attacker, `attacker/${i + j}`)));
       expect(batch.every((answer) => answer.status === 201)).toBe(true);
     }
-    const list = await request(server.port, 'GET', '/api/documents?limit=10', { authorization: `Bearer ${victim}` });
+    const list = await request(server().port, 'GET', '/api/documents?limit=10', { authorization: `Bearer ${victim}` });
     expect(list.status).toBe(200);
     expect((list.json() as { documents: { name: string }[] }).documents.map((d) => d.name)).toEqual(['victim/plans']);
-    const theirs = await request(server.port, 'GET', '/api/documents?limit=500', { authorization: `Bearer ${attacker}` });
+    const theirs = await request(server().port, 'GET', '/api/documents?limit=500', { authorization: `Bearer ${attacker}` });
     expect((theirs.json() as { documents: { name: string }[] }).documents).toHaveLength(500);
   }, 120_000);
 });
@@ -109,26 +103,20 @@ describe('document creation quota', () => {
 });
 
 describe('revocation of a token whose iat is ahead of the server clock', () => {
-  let server: ServerProcess;
-  beforeAll(async () => {
-    server = await startSecureServer();
-  });
-  afterAll(async () => {
-    await server.kill();
-  });
+  const server = useServer({ env: { AUTH_SECRET: SECRET } });
 
   it('revoking the subject ends a token issued 45 s in the future', async () => {
     const now = Math.floor(Date.now() / 1000);
     const ahead = await token({ subject: 'skewed', now: now + 45, tokenId: 'skewed-1' });
     const admin = await token({ subject: 'root', admin: true });
     // Accepted before the revocation (within the 60 s clock leeway): the channel works.
-    const socket = await open(`${server.syncUrl}/doc?token=${ahead}`);
+    const socket = await open(`${server().syncUrl}/doc?token=${ahead}`);
     const whenClosed = closed(socket);
-    const revoked = await request(server.port, 'POST', '/api/auth/revoke', { ...json, authorization: `Bearer ${admin}` }, JSON.stringify({ subject: 'skewed' }));
+    const revoked = await request(server().port, 'POST', '/api/auth/revoke', { ...json, authorization: `Bearer ${admin}` }, JSON.stringify({ subject: 'skewed' }));
     expect(revoked.status).toBe(200);
     expect(await whenClosed).toEqual({ code: 4401, reason: 'token revoked' });
-    expect((await upgrade(`${server.syncUrl}/doc?token=${ahead}`)).status).toBe(401);
-    const me = await request(server.port, 'GET', '/api/auth/me', { authorization: `Bearer ${ahead}` });
+    expect((await upgrade(`${server().syncUrl}/doc?token=${ahead}`)).status).toBe(401);
+    const me = await request(server().port, 'GET', '/api/auth/me', { authorization: `Bearer ${ahead}` });
     expect(me.status).toBe(401);
     expect(me.json()).toEqual({ error: 'token revoked' });
   });
@@ -143,82 +131,78 @@ describe('revocation of a token whose iat is ahead of the server clock', () => {
     ];
     for (const [claims, reason] of cases) {
       const jwt = await sign(claims, key, 'HS256');
-      const me = await request(server.port, 'GET', '/api/auth/me', { authorization: `Bearer ${jwt}` });
+      const me = await request(server().port, 'GET', '/api/auth/me', { authorization: `Bearer ${jwt}` });
       expect(me.status).toBe(401);
       expect((me.json() as { error: string }).error).toMatch(reason);
-      const ws = await upgrade(`${server.syncUrl}/doc?token=${jwt}`);
+      const ws = await upgrade(`${server().syncUrl}/doc?token=${jwt}`);
       expect(ws.status).toBe(401);
     }
-    expect(server.child.exitCode).toBeNull();
+    expect(server().child.exitCode).toBeNull();
   });
 });
 
 describe('an open server (no AUTH_SECRET) and other web pages', () => {
-  let server: ServerProcess;
+  const server = useServer({ env: { PUBLIC_URL: 'https://docs.example.com' } });
   let own: string;
-  beforeAll(async () => {
-    server = await startServer({ env: { PUBLIC_URL: 'https://docs.example.com' } });
-    own = server.httpUrl;
-  });
-  afterAll(async () => {
-    await server.kill();
+  beforeAll(() => {
+    own = server().httpUrl;
   });
 
   it('refuses API calls from foreign origins and sends them no CORS headers; its own origin and non-browser clients work', async () => {
-    const foreign = await request(server.port, 'GET', '/api/documents', { origin: 'https://evil.example' });
+    const foreign = await request(server().port, 'GET', '/api/documents', { origin: 'https://evil.example' });
     expect(foreign.status).toBe(403);
     expect(foreign.json()).toEqual({ error: 'origin "https://evil.example" is not allowed' });
     expect(foreign.headers['access-control-allow-origin']).toBeUndefined();
-    const preflight = await request(server.port, 'OPTIONS', '/api/documents', { origin: 'https://evil.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' });
+    const preflight = await request(server().port, 'OPTIONS', '/api/documents', { origin: 'https://evil.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' });
     expect(preflight.headers['access-control-allow-origin']).toBeUndefined();
-    expect((await request(server.port, 'GET', '/api/documents', { origin: own })).status).toBe(200);
-    expect((await request(server.port, 'GET', '/api/documents', { origin: 'https://docs.example.com', host: 'docs.example.com' })).status).toBe(200);
-    expect((await request(server.port, 'GET', '/api/documents')).status).toBe(200);
+    expect((await request(server().port, 'GET', '/api/documents', { origin: own })).status).toBe(200);
+    expect((await request(server().port, 'GET', '/api/documents', { origin: 'https://docs.example.com', host: 'docs.example.com' })).status).toBe(200);
+    expect((await request(server().port, 'GET', '/api/documents')).status).toBe(200);
   });
 
   it('refuses simple cross-site writes: a text/plain or form POST never creates a document', async () => {
     const body = JSON.stringify({ name: 'planted' });
-    const crossSite = await request(server.port, 'POST', '/api/documents', { origin: 'https://evil.example', 'content-type': 'text/plain' }, body);
+    const crossSite = await request(server().port, 'POST', '/api/documents', { origin: 'https://evil.example', 'content-type': 'text/plain' }, body);
     expect(crossSite.status).toBe(403);
     // Even without an Origin (an old browser, a sandboxed frame sending none): not JSON, 415.
-    const textPlain = await request(server.port, 'POST', '/api/documents', { 'content-type': 'text/plain' }, body);
+    const textPlain = await request(server().port, 'POST', '/api/documents', { 'content-type': 'text/plain' }, body);
     expect(textPlain.status).toBe(415);
     expect(textPlain.json()).toEqual({ error: expect.stringMatching(/Content-Type: application\/json/) });
-    const form = await request(server.port, 'POST', '/api/documents', { 'content-type': 'application/x-www-form-urlencoded' }, 'name=planted');
+    const form = await request(server().port, 'POST', '/api/documents', { 'content-type': 'application/x-www-form-urlencoded' }, 'name=planted');
     expect(form.status).toBe(415);
-    const patch = await request(server.port, 'PATCH', '/api/documents/planted', { 'content-type': 'text/plain' }, JSON.stringify({ title: 'x' }));
+    const patch = await request(server().port, 'PATCH', '/api/documents/planted', { 'content-type': 'text/plain' }, JSON.stringify({ title: 'x' }));
     expect(patch.status).toBe(415);
-    expect((await request(server.port, 'GET', '/api/documents/planted')).status).toBe(404);
+    expect((await request(server().port, 'GET', '/api/documents/planted')).status).toBe(404);
     // The same request as JSON from a non-browser client works.
-    expect((await request(server.port, 'POST', '/api/documents', json, body)).status).toBe(201);
+    expect((await request(server().port, 'POST', '/api/documents', json, body)).status).toBe(201);
   });
 
   it('refuses WebSocket upgrades from foreign origins; its own origin and clients without Origin connect', async () => {
-    expect(await upgrade(`${server.syncUrl}/doc`, { origin: 'https://evil.example' })).toMatchObject({ status: 403, reason: 'origin "https://evil.example" is not allowed' });
+    expect(await upgrade(`${server().syncUrl}/doc`, { origin: 'https://evil.example' })).toMatchObject({ status: 403, reason: 'origin "https://evil.example" is not allowed' });
     for (const origin of [own, undefined]) {
-      const result = await upgrade(`${server.syncUrl}/doc`, origin ? { origin } : {});
+      const result = await upgrade(`${server().syncUrl}/doc`, origin ? { origin } : {});
       expect(result.status).toBe(101);
       result.socket!.close();
     }
   });
 
   it('refuses a rebound Host name (DNS rebinding) on the API, pages and WebSocket upgrades', async () => {
-    const evilHost = `evil.example:${server.port}`;
+    const evilHost = `evil.example:${server().port}`;
     for (const target of ['/api/documents', '/', '/sync/doc']) {
-      const answer = await request(server.port, 'GET', target, { host: evilHost });
+      const answer = await request(server().port, 'GET', target, { host: evilHost });
       expect(answer.status, target).toBe(403);
       expect((answer.json() as { error: string }).error).toMatch(/DNS rebinding/);
     }
     // The page's own origin is the rebound one, so the Origin check alone would not catch it.
-    const rebound = await upgrade(`${server.syncUrl}/doc`, { origin: `http://${evilHost}`, headers: { host: evilHost } });
+    const rebound = await upgrade(`${server().syncUrl}/doc`, { origin: `http://${evilHost}`, headers: { host: evilHost } });
     expect(rebound.status).toBe(403);
     expect(rebound.reason).toMatch(/DNS rebinding/);
     // Loopback names, IP literals and PUBLIC_URL's host are this server's.
-    for (const host of [`localhost:${server.port}`, `127.0.0.1:${server.port}`, 'docs.example.com']) {
-      expect((await request(server.port, 'GET', '/api/documents', { host })).status, host).toBe(200);
+    for (const host of [`localhost:${server().port}`, `127.0.0.1:${server().port}`, 'docs.example.com']) {
+      expect((await request(server().port, 'GET', '/api/documents', { host })).status, host).toBe(200);
     }
     // Probes are not Host-checked.
-    expect((await request(server.port, 'GET', '/healthz', { host: 'collab.internal' })).status).toBe(200);
+    expect((await request(server().port, 'GET', '/healthz', { host: 'collab.internal' })).status).toBe(200);
   });
 });
 
@@ -291,16 +275,10 @@ describe('security headers, source maps and dotfiles of the served pages', () =>
 });
 
 describe('half-open WebSocket handshakes', () => {
-  let server: ServerProcess;
-  beforeAll(async () => {
-    server = await startServer({ env: { MAX_CONNECTIONS_PER_ADDRESS: '3', TRUST_PROXY: '1', HANDSHAKE_TIMEOUT_MS: '1000' } });
-  });
-  afterAll(async () => {
-    await server.kill();
-  });
+  const server = useServer({ env: { MAX_CONNECTIONS_PER_ADDRESS: '3', TRUST_PROXY: '1', HANDSHAKE_TIMEOUT_MS: '1000' } });
 
   it('cuts off a client that never finishes its upgrade request', async () => {
-    const sockets = Array.from({ length: 20 }, () => net.connect(server.port, '127.0.0.1'));
+    const sockets = Array.from({ length: 20 }, () => net.connect(server().port, '127.0.0.1'));
     const answers = sockets.map(() => '');
     sockets.forEach((socket, i) => socket.on('data', (chunk: Buffer) => (answers[i] += chunk.toString())));
     for (const socket of sockets) {
@@ -310,19 +288,19 @@ describe('half-open WebSocket handshakes', () => {
     await waitFor(() => sockets.every((socket) => socket.destroyed), 'the server to cut every half-sent handshake off');
     expect(answers.every((answer) => answer.startsWith('HTTP/1.1 408'))).toBe(true);
     // Still serving, and the address can connect.
-    const result = await upgrade(`${server.syncUrl}/doc`);
+    const result = await upgrade(`${server().syncUrl}/doc`);
     expect(result.status).toBe(101);
     result.socket!.terminate();
   });
 
   it('counts upgrades against the per-address limit from their arrival: 20 at once, 3 admitted', async () => {
     const headers = { 'x-forwarded-for': '10.7.0.1' };
-    const results = await Promise.all(Array.from({ length: 20 }, () => upgrade(`${server.syncUrl}/doc`, { headers })));
+    const results = await Promise.all(Array.from({ length: 20 }, () => upgrade(`${server().syncUrl}/doc`, { headers })));
     expect(results.filter((r) => r.status === 101)).toHaveLength(3);
     expect(results.filter((r) => r.status === 429)).toHaveLength(17);
     for (const r of results) r.socket?.terminate();
     await waitFor(async () => {
-      const again = await upgrade(`${server.syncUrl}/doc`, { headers });
+      const again = await upgrade(`${server().syncUrl}/doc`, { headers });
       again.socket?.terminate();
       return again.status === 101;
     }, 'the slots to be released');

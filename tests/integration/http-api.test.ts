@@ -1,20 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { connectClient, synced, type TestClient } from '../helpers/clients.js';
-import { startServer, type ServerProcess } from '../helpers/server.js';
+import { useServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 
 describe('HTTP API', () => {
-  let server: ServerProcess;
+  const server = useServer();
   const clients: TestClient[] = [];
-  const api = (path: string, init?: RequestInit) => fetch(`${server.httpUrl}${path}`, init);
+  const api = (path: string, init?: RequestInit) => fetch(`${server().httpUrl}${path}`, init);
   const post = (body: unknown) => api('/api/documents', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
-  beforeAll(async () => {
-    server = await startServer();
-  });
-  afterAll(async () => {
+  afterAll(() => {
     for (const client of clients) client.destroy();
-    await server.kill();
   });
 
   it('reports health and Prometheus metrics', async () => {
@@ -48,7 +44,7 @@ describe('HTTP API', () => {
     expect((await api('/api/documents/nobody-here')).status).toBe(404);
 
     // Editing a document moves it to the top, and its first line becomes its title.
-    const editor = connectClient(server.syncUrl, generatedName);
+    const editor = connectClient(server().syncUrl, generatedName);
     clients.push(editor);
     await synced(editor);
     const fragment = editor.doc.getXmlFragment('prosemirror');
@@ -63,7 +59,7 @@ describe('HTTP API', () => {
   });
 
   it('sets a title that editors see live in the document', async () => {
-    const watcher = connectClient(server.syncUrl, 'Design review');
+    const watcher = connectClient(server().syncUrl, 'Design review');
     clients.push(watcher);
     await synced(watcher);
     const response = await api('/api/documents/Design%20review', {

@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { connectClient, synced, type TestClient } from '../helpers/clients.js';
 import { metric } from '../helpers/metrics.js';
-import { startServer, type ServerProcess } from '../helpers/server.js';
+import { startServer, useServer, type ServerProcess } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 
 const clients: TestClient[] = [];
@@ -22,40 +22,34 @@ function connect(server: ServerProcess, name: string, doc?: Y.Doc): TestClient {
 }
 
 describe('the API at MAX_ROOMS', () => {
-  let server: ServerProcess;
-  beforeAll(async () => {
-    server = await startServer({ env: { MAX_ROOMS: '1', ROOM_IDLE_MS: '60000' } });
-  });
-  afterAll(async () => {
-    await server.kill();
-  });
+  const server = useServer({ env: { MAX_ROOMS: '1', ROOM_IDLE_MS: '60000' } });
   const api = (route: string, method: string, body: unknown) =>
-    fetch(`${server.httpUrl}${route}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    fetch(`${server().httpUrl}${route}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
   it('answers 503 when retitling needs a document loaded and every loaded one is in use; once one is idle, it is unloaded for it', async () => {
-    const busy = connect(server, 'busy');
+    const busy = connect(server(), 'busy');
     await synced(busy);
-    expect(await metric(server.httpUrl, 'collab_rooms')).toBe(1);
+    expect(await metric(server().httpUrl, 'collab_rooms')).toBe(1);
     // Creating without a title loads nothing.
     expect((await api('/api/documents', 'POST', { name: 'other' })).status).toBe(201);
 
     const refused = await api('/api/documents/other', 'PATCH', { title: 'Renamed' });
     expect(refused.status).toBe(503);
     expect(await refused.json()).toEqual({ error: 'too many documents open on this server (1); try again later' });
-    expect(((await (await fetch(`${server.httpUrl}/api/documents/other`)).json()) as { title: string }).title).toBe('');
+    expect(((await (await fetch(`${server().httpUrl}/api/documents/other`)).json()) as { title: string }).title).toBe('');
     expect(busy.provider.wsconnected).toBe(true);
     // Creating with a title needs the room too: refused before anything is created, so a retry works.
     const titled = await api('/api/documents', 'POST', { name: 'titled', title: 'Later' });
     expect(titled.status).toBe(503);
-    expect((await fetch(`${server.httpUrl}/api/documents/titled`)).status).toBe(404);
+    expect((await fetch(`${server().httpUrl}/api/documents/titled`)).status).toBe(404);
 
     // The client leaves: its room is idle (ROOM_IDLE_MS is a minute), and unloaded early for the API.
     busy.destroy();
-    await waitFor(async () => (await metric(server.httpUrl, 'collab_connections')) === 0, 'the client to be gone');
+    await waitFor(async () => (await metric(server().httpUrl, 'collab_connections')) === 0, 'the client to be gone');
     const accepted = await api('/api/documents/other', 'PATCH', { title: 'Renamed' });
     expect(accepted.status).toBe(200);
     expect(((await accepted.json()) as { title: string }).title).toBe('Renamed');
-    expect(await metric(server.httpUrl, 'collab_rooms')).toBe(1);
+    expect(await metric(server().httpUrl, 'collab_rooms')).toBe(1);
     expect((await api('/api/documents', 'POST', { name: 'titled', title: 'Later' })).status).toBe(201);
   });
 });

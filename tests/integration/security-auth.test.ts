@@ -2,40 +2,36 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { sign } from 'hono/jwt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type WebSocket from 'ws';
 import * as Y from 'yjs';
 import { connectClient, synced, type TestClient } from '../helpers/clients.js';
 import { metric } from '../helpers/metrics.js';
-import { baseEnv, startRefused, startServer, type ServerProcess } from '../helpers/server.js';
+import { baseEnv, startRefused, useServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
-import { HANDSHAKE, SECRET, closed, frames, open, rawRequest, startSecureServer, token, upgrade } from './security-harness.js';
+import { HANDSHAKE, SECRET, closed, frames, open, rawRequest, token, upgrade } from './security-harness.js';
 
 const now = () => Math.floor(Date.now() / 1000);
 
 describe('a server with AUTH_SECRET', () => {
-  let server: ServerProcess;
+  const server = useServer({ env: { AUTH_SECRET: SECRET } });
   const clients: TestClient[] = [];
   const sockets: WebSocket[] = [];
-  const url = (name: string, query = '') => `${server.syncUrl}/${encodeURIComponent(name)}${query}`;
+  const url = (name: string, query = '') => `${server().syncUrl}/${encodeURIComponent(name)}${query}`;
   const api = (route: string, init: RequestInit & { token?: string } = {}) =>
-    fetch(`${server.httpUrl}${route}`, {
+    fetch(`${server().httpUrl}${route}`, {
       ...init,
       headers: { 'content-type': 'application/json', ...(init.token && { authorization: `Bearer ${init.token}` }), ...(init.headers as Record<string, string>) },
     });
   const client = (name: string, tokenValue: string) => {
-    const created = connectClient(server.syncUrl, name, { params: { token: tokenValue } });
+    const created = connectClient(server().syncUrl, name, { params: { token: tokenValue } });
     clients.push(created);
     return created;
   };
 
-  beforeAll(async () => {
-    server = await startSecureServer();
-  });
-  afterAll(async () => {
+  afterAll(() => {
     for (const each of clients) each.destroy();
     for (const socket of sockets) socket.terminate();
-    await server.kill();
   });
 
   describe('refuses before the upgrade', () => {
@@ -47,7 +43,7 @@ describe('a server with AUTH_SECRET', () => {
     });
 
     it('answers a refused handshake with the reason in headers and a JSON body, and keeps the connection from lingering', async () => {
-      const answer = await rawRequest(server.port, '/sync/doc', { ...HANDSHAKE, Authorization: 'Basic abc' });
+      const answer = await rawRequest(server().port, '/sync/doc', { ...HANDSHAKE, Authorization: 'Basic abc' });
       expect(answer.status).toBe(401);
       expect(answer.headers['x-refusal-reason']).toBe('Authorization header must be "Bearer <token>"');
       expect(answer.headers['www-authenticate']).toMatch(/^Bearer error="invalid_token"/);
@@ -94,11 +90,11 @@ describe('a server with AUTH_SECRET', () => {
       const cookie = `collab_token=${await token()}`;
       const foreign = await upgrade(url('doc'), { origin: 'https://evil.example', headers: { cookie } });
       expect(foreign).toMatchObject({ status: 403, reason: 'origin "https://evil.example" is not allowed' });
-      const own = await upgrade(url('doc'), { origin: server.httpUrl, headers: { cookie } });
+      const own = await upgrade(url('doc'), { origin: server().httpUrl, headers: { cookie } });
       expect(own.status).toBe(101);
       own.socket!.close();
       // The API refuses cross-site calls riding on the cookie too.
-      const response = await fetch(`${server.httpUrl}/api/documents`, { method: 'POST', headers: { cookie, origin: 'https://evil.example' }, body: '{}' });
+      const response = await fetch(`${server().httpUrl}/api/documents`, { method: 'POST', headers: { cookie, origin: 'https://evil.example' }, body: '{}' });
       expect(response.status).toBe(403);
     });
   });
@@ -146,13 +142,13 @@ describe('a server with AUTH_SECRET', () => {
       // Raw frames from a read-only socket: a sync step 2 and an update with new content.
       const raw = await open(url('ro-doc', `?token=${await token({ subject: 'raw-reader', canWrite: false })}`));
       sockets.push(raw);
-      const refusedBefore = await metric(server.httpUrl, 'collab_refused_total', '{reason="read-only update"}');
+      const refusedBefore = await metric(server().httpUrl, 'collab_refused_total', '{reason="read-only update"}');
       const evil = new Y.Doc();
       evil.getText('t').insert(0, 'STEP2 ');
       raw.send(frames.step2(Y.encodeStateAsUpdate(evil)));
       evil.getText('t').insert(0, 'UPDATE ');
       raw.send(frames.update(Y.encodeStateAsUpdate(evil)));
-      await waitFor(async () => (await metric(server.httpUrl, 'collab_refused_total', '{reason="read-only update"}')) >= refusedBefore + 2, 'two refused updates');
+      await waitFor(async () => (await metric(server().httpUrl, 'collab_refused_total', '{reason="read-only update"}')) >= refusedBefore + 2, 'two refused updates');
 
       writer.doc.getText('t').insert(7, '!');
       await waitFor(() => reader.doc.getText('t').toString().includes('!'), 'the reader to receive the next edit');
@@ -205,7 +201,7 @@ describe('a server with AUTH_SECRET', () => {
       const whenClosed = closed(socket, 15_000);
       const started = Date.now();
       await promisify(execFile)(process.execPath, [path.resolve('dist/server/cli/token.js'), 'revoke', '--subject', 'carol'], {
-        env: { ...baseEnv(), AUTH_SECRET: SECRET, DATA_DIR: server.dataDir },
+        env: { ...baseEnv(), AUTH_SECRET: SECRET, DATA_DIR: server().dataDir },
       });
       expect(await whenClosed).toEqual({ code: 4401, reason: 'token revoked' });
       // Documented: about a second (the file is polled every 500 ms); the margin is for a loaded machine.
@@ -252,31 +248,25 @@ describe('a server with AUTH_SECRET', () => {
 });
 
 describe('a server without AUTH_SECRET', () => {
-  let server: ServerProcess;
-  beforeAll(async () => {
-    server = await startServer({ env: { ALLOWED_ORIGINS: 'https://app.example.com' } });
-  });
-  afterAll(async () => {
-    await server.kill();
-  });
+  const server = useServer({ env: { ALLOWED_ORIGINS: 'https://app.example.com' } });
 
   it('says loudly that it runs open, and serves without tokens', async () => {
-    expect(server.logs.join('\n')).toMatch(/RUNNING OPEN/);
-    expect(server.logs.join('\n')).toMatch(/AUTH_SECRET is not set/);
-    expect(await (await fetch(`${server.httpUrl}/api/auth/me`)).json()).toMatchObject({ open: true, canWrite: true });
-    const result = await upgrade(`${server.syncUrl}/doc`);
+    expect(server().logs.join('\n')).toMatch(/RUNNING OPEN/);
+    expect(server().logs.join('\n')).toMatch(/AUTH_SECRET is not set/);
+    expect(await (await fetch(`${server().httpUrl}/api/auth/me`)).json()).toMatchObject({ open: true, canWrite: true });
+    const result = await upgrade(`${server().syncUrl}/doc`);
     expect(result.status).toBe(101);
     result.socket!.close();
   });
 
   it('still applies an explicit ALLOWED_ORIGINS list', async () => {
-    expect((await upgrade(`${server.syncUrl}/doc`, { origin: 'https://evil.example' })).status).toBe(403);
-    const allowed = await upgrade(`${server.syncUrl}/doc`, { origin: 'https://app.example.com' });
+    expect((await upgrade(`${server().syncUrl}/doc`, { origin: 'https://evil.example' })).status).toBe(403);
+    const allowed = await upgrade(`${server().syncUrl}/doc`, { origin: 'https://app.example.com' });
     expect(allowed.status).toBe(101);
     allowed.socket!.close();
     // The API answers CORS preflights for listed origins only (an embedded editor asks it why it was refused).
     const preflight = (origin: string) =>
-      fetch(`${server.httpUrl}/api/documents/doc`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' } });
+      fetch(`${server().httpUrl}/api/documents/doc`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' } });
     expect((await preflight('https://app.example.com')).headers.get('access-control-allow-origin')).toBe('https://app.example.com');
     expect((await preflight('https://evil.example')).headers.get('access-control-allow-origin')).toBeNull();
   });

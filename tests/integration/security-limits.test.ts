@@ -1,29 +1,25 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type WebSocket from 'ws';
 import * as Y from 'yjs';
 import { connectClient, synced, type TestClient } from '../helpers/clients.js';
 import { counter, metric } from '../helpers/metrics.js';
-import { startServer, type ServerProcess } from '../helpers/server.js';
+import { useServer } from '../helpers/server.js';
 import { once, waitFor } from '../helpers/wait.js';
 import { HANDSHAKE, closed, frames, open, rawRequest, upgrade } from './security-harness.js';
 
 describe('per-connection limits', () => {
-  let server: ServerProcess;
-  const clients: TestClient[] = [];
-  beforeAll(async () => {
-    server = await startServer({
-      env: { MAX_MESSAGE_BYTES: '65536', MAX_MESSAGES_PER_SECOND: '50', MAX_BYTES_PER_SECOND: '65536', MAX_AWARENESS_STATE_BYTES: '4096' },
-    });
+  const server = useServer({
+    env: { MAX_MESSAGE_BYTES: '65536', MAX_MESSAGES_PER_SECOND: '50', MAX_BYTES_PER_SECOND: '65536', MAX_AWARENESS_STATE_BYTES: '4096' },
   });
-  afterAll(async () => {
+  const clients: TestClient[] = [];
+  afterAll(() => {
     for (const client of clients) client.destroy();
-    await server.kill();
   });
 
   /** An honest pair that must keep working while one socket misbehaves. */
   async function honestPair(name: string): Promise<() => Promise<void>> {
-    const a = connectClient(server.syncUrl, name);
-    const b = connectClient(server.syncUrl, name);
+    const a = connectClient(server().syncUrl, name);
+    const b = connectClient(server().syncUrl, name);
     clients.push(a, b);
     await Promise.all([synced(a), synced(b)]);
     return async () => {
@@ -34,7 +30,7 @@ describe('per-connection limits', () => {
 
   it('closes a message over MAX_MESSAGE_BYTES with 1009', async () => {
     const stillWorks = await honestPair('big');
-    const socket = await open(`${server.syncUrl}/big`);
+    const socket = await open(`${server().syncUrl}/big`);
     const result = closed(socket);
     socket.send(new Uint8Array(70_000));
     expect((await result).code).toBe(1009);
@@ -44,17 +40,17 @@ describe('per-connection limits', () => {
   /** The rate limits' two outcomes so far: connections slowed (reads paused), and closed with 4429. */
   async function rateOutcomes(): Promise<{ paused: number; closed: number }> {
     return {
-      paused: await metric(server.httpUrl, 'collab_reads_paused_total'),
-      closed: await counter(server.httpUrl, 'collab_refused_total', '{reason="rate limit"}'),
+      paused: await metric(server().httpUrl, 'collab_reads_paused_total'),
+      closed: await counter(server().httpUrl, 'collab_refused_total', '{reason="rate limit"}'),
     };
   }
 
   it('slows a bulk writer a little over the rate instead of closing it, and every edit of it arrives', async () => {
-    const observer = connectClient(server.syncUrl, 'bulk');
+    const observer = connectClient(server().syncUrl, 'bulk');
     clients.push(observer);
     await synced(observer);
     const before = await rateOutcomes();
-    const writer = await open(`${server.syncUrl}/bulk`);
+    const writer = await open(`${server().syncUrl}/bulk`);
     // A backend replaying history: one frame per edit, as fast as it can send them. 50/s with a
     // burst of ten seconds' worth (500): 600 at once is a little over it.
     const doc = new Y.Doc();
@@ -78,7 +74,7 @@ describe('per-connection limits', () => {
   it('closes a flood of small messages with 4429 and a reason', async () => {
     const stillWorks = await honestPair('flood');
     const before = await rateOutcomes();
-    const socket = await open(`${server.syncUrl}/flood`);
+    const socket = await open(`${server().syncUrl}/flood`);
     const result = closed(socket, 30_000);
     // 50/s with a burst of ten seconds' worth: 5,000 frames at once is far over it (90 s of the
     // rate beyond the burst; a connection is closed once it would be held back for over 10 s).
@@ -92,7 +88,7 @@ describe('per-connection limits', () => {
   it('slows a flood of bytes first, then closes it with 4429 and a reason as it stays over the rate', async () => {
     const stillWorks = await honestPair('bytes');
     const before = await rateOutcomes();
-    const socket = await open(`${server.syncUrl}/bytes`);
+    const socket = await open(`${server().syncUrl}/bytes`);
     const result = closed(socket, 30_000);
     // Valid frames (awareness states over the size limit are dropped, not punished): ~60 KB each,
     // 2.4 MB in all against 64 KiB/s with a burst of ten seconds' worth: 27 s of the rate beyond
@@ -107,10 +103,10 @@ describe('per-connection limits', () => {
   });
 
   it('never relays an awareness state over MAX_AWARENESS_STATE_BYTES', async () => {
-    const observer = connectClient(server.syncUrl, 'aw-size');
+    const observer = connectClient(server().syncUrl, 'aw-size');
     clients.push(observer);
     await synced(observer);
-    const socket = await open(`${server.syncUrl}/aw-size`);
+    const socket = await open(`${server().syncUrl}/aw-size`);
     socket.send(frames.awareness([[5001, 1, { pad: 'x'.repeat(5000) }], [5002, 1, { user: 'small' }]]));
     await waitFor(() => observer.provider.awareness.getStates().has(5002), 'the small state to arrive');
     expect(observer.provider.awareness.getStates().has(5001)).toBe(false);
@@ -120,16 +116,12 @@ describe('per-connection limits', () => {
 });
 
 describe('connection and document limits (behind a trusted proxy)', () => {
-  let server: ServerProcess;
-  const sockets: WebSocket[] = [];
-  beforeAll(async () => {
-    server = await startServer({
-      env: { MAX_CONNECTIONS: '5', MAX_CONNECTIONS_PER_ADDRESS: '3', TRUST_PROXY: '1', MAX_ROOMS: '2', ROOM_IDLE_MS: '60000', PING_INTERVAL_MS: '300' },
-    });
+  const server = useServer({
+    env: { MAX_CONNECTIONS: '5', MAX_CONNECTIONS_PER_ADDRESS: '3', TRUST_PROXY: '1', MAX_ROOMS: '2', ROOM_IDLE_MS: '60000', PING_INTERVAL_MS: '300' },
   });
-  afterAll(async () => {
+  const sockets: WebSocket[] = [];
+  afterAll(() => {
     for (const socket of sockets) socket.terminate();
-    await server.kill();
   });
   const from = (address: string) => ({ headers: { 'x-forwarded-for': `203.0.113.9, ${address}` } });
 
@@ -137,20 +129,20 @@ describe('connection and document limits (behind a trusted proxy)', () => {
     const address = from('10.0.3.1');
     // Four of each from an address allowed three: a slot kept by any of them would turn one into a 429.
     const { 'Sec-WebSocket-Key': _key, ...withoutKey } = HANDSHAKE;
-    for (let i = 0; i < 4; i++) expect((await rawRequest(server.port, '/sync/c', { ...withoutKey, ...address.headers })).status).toBe(400);
-    for (let i = 0; i < 4; i++) expect(await closed(await open(`${server.syncUrl}/%20padded`, address))).toMatchObject({ code: 4400 });
+    for (let i = 0; i < 4; i++) expect((await rawRequest(server().port, '/sync/c', { ...withoutKey, ...address.headers })).status).toBe(400);
+    for (let i = 0; i < 4; i++) expect(await closed(await open(`${server().syncUrl}/%20padded`, address))).toMatchObject({ code: 4400 });
     const held: WebSocket[] = [];
     await waitFor(async () => {
-      const result = await upgrade(`${server.syncUrl}/c`, address);
+      const result = await upgrade(`${server().syncUrl}/c`, address);
       if (result.socket) held.push(result.socket);
       return held.length === 3;
     }, 'three connections from the address');
     for (const socket of held) socket.terminate();
-    await waitFor(async () => (await metric(server.httpUrl, 'collab_connections')) === 0, 'every connection to be gone');
+    await waitFor(async () => (await metric(server().httpUrl, 'collab_connections')) === 0, 'every connection to be gone');
   });
 
   it('refuses connections beyond the per-address (429) and total (503) limits before the upgrade, and frees slots on abrupt disconnects', async () => {
-    const url = `${server.syncUrl}/c`;
+    const url = `${server().syncUrl}/c`;
     const a = [await open(url, from('10.0.0.1')), await open(url, from('10.0.0.1')), await open(url, from('10.0.0.1'))];
     sockets.push(...a);
     expect(await upgrade(url, from('10.0.0.1'))).toMatchObject({ status: 429, reason: 'too many connections from your address (limit 3)' });
@@ -162,28 +154,28 @@ describe('connection and document limits (behind a trusted proxy)', () => {
     a[0]!.terminate();
     await waitFor(async () => (await upgrade(url, from('10.0.0.1')).then((r) => (r.socket?.terminate(), r.status))) === 101, 'the slot to be freed');
     for (const socket of [...a, ...b]) socket.terminate();
-    await waitFor(async () => (await metric(server.httpUrl, 'collab_connections')) === 0, 'every connection to be gone');
+    await waitFor(async () => (await metric(server().httpUrl, 'collab_connections')) === 0, 'every connection to be gone');
   });
 
   /** Closes what earlier tests left open: the counts below are this test's own, and the rooms they loaded idle. */
   async function fromNoConnections(): Promise<void> {
     for (const socket of sockets.splice(0)) socket.terminate();
-    await waitFor(async () => (await metric(server.httpUrl, 'collab_connections')) === 0, 'earlier connections to be gone');
+    await waitFor(async () => (await metric(server().httpUrl, 'collab_connections')) === 0, 'earlier connections to be gone');
   }
 
   it('refuses a document beyond MAX_ROOMS with 1013 while all loaded ones are in use, and unloads an idle one to make room', async () => {
     // Rooms that earlier tests loaded may still be loaded (ROOM_IDLE_MS is a minute), but idle: they
     // are unloaded early for r1 and r2, so the limit is reached by this test's rooms alone.
     await fromNoConnections();
-    const r1 = await open(`${server.syncUrl}/r1`, from('10.0.1.1'));
-    const r2 = await open(`${server.syncUrl}/r2`, from('10.0.1.2'));
+    const r1 = await open(`${server().syncUrl}/r1`, from('10.0.1.1'));
+    const r2 = await open(`${server().syncUrl}/r2`, from('10.0.1.2'));
     sockets.push(r1, r2);
-    const r3 = await open(`${server.syncUrl}/r3`, from('10.0.1.3'));
+    const r3 = await open(`${server().syncUrl}/r3`, from('10.0.1.3'));
     expect(await closed(r3)).toEqual({ code: 1013, reason: 'too many documents open on this server (2); try again later' });
     r1.close();
-    await waitFor(async () => (await metric(server.httpUrl, 'collab_connections')) === 1, 'r1 to be gone');
+    await waitFor(async () => (await metric(server().httpUrl, 'collab_connections')) === 1, 'r1 to be gone');
     // r1's room is idle now (ROOM_IDLE_MS is a minute): it is unloaded early for r3.
-    const again = await open(`${server.syncUrl}/r3`, from('10.0.1.3'));
+    const again = await open(`${server().syncUrl}/r3`, from('10.0.1.3'));
     sockets.push(again);
     // Admitted, not merely upgraded: asked for the document (sync step 1), the server answers from
     // the loaded room, which it never does for a connection it closes with 1013.
@@ -191,40 +183,36 @@ describe('connection and document limits (behind a trusted proxy)', () => {
     again.send(frames.step1(new Uint8Array([0])));
     await answered;
     expect(again.readyState).toBe(again.OPEN);
-    expect(await metric(server.httpUrl, 'collab_rooms')).toBe(2);
+    expect(await metric(server().httpUrl, 'collab_rooms')).toBe(2);
   });
 
   it('detects a half-open connection (no pongs) within two ping intervals and cleans it up', async () => {
     // Its own sockets and document: whatever earlier tests left open is closed first, so the rooms
     // they loaded are idle and one can be unloaded for this one (MAX_ROOMS is 2).
     await fromNoConnections();
-    const silent = await open(`${server.syncUrl}/ping`, { ...from('10.0.2.1'), client: { autoPong: false } });
+    const silent = await open(`${server().syncUrl}/ping`, { ...from('10.0.2.1'), client: { autoPong: false } });
     sockets.push(silent);
-    await waitFor(async () => (await metric(server.httpUrl, 'collab_connections')) === 1, 'the connection to count');
+    await waitFor(async () => (await metric(server().httpUrl, 'collab_connections')) === 1, 'the connection to count');
     // Documented: within two ping intervals (600 ms here). A deadline, not a measurement: the
     // margin is for a loaded machine, and still far below anything but the heartbeat (the
     // handshake and close timeouts do not apply to an open, silent socket).
     const result = await closed(silent, 2 * 300 + 5_000);
     expect(result.code).toBe(1006);
-    await waitFor(async () => (await metric(server.httpUrl, 'collab_connections')) === 0, 'the connection to be cleaned up');
+    await waitFor(async () => (await metric(server().httpUrl, 'collab_connections')) === 0, 'the connection to be cleaned up');
   });
 });
 
 describe('behind a reverse proxy without TRUST_PROXY', () => {
-  let server: ServerProcess;
+  const server = useServer({ env: { MAX_CONNECTIONS_PER_ADDRESS: '2' } });
   const sockets: WebSocket[] = [];
-  beforeAll(async () => {
-    server = await startServer({ env: { MAX_CONNECTIONS_PER_ADDRESS: '2' } });
-  });
-  afterAll(async () => {
+  afterAll(() => {
     for (const socket of sockets) socket.terminate();
-    await server.kill();
   });
   const proxied = { headers: { 'x-forwarded-for': '203.0.113.7' } };
-  const warnings = () => server.logs.filter((line) => line.includes('"level":40') && line.includes('TRUST_PROXY is off'));
+  const warnings = () => server().logs.filter((line) => line.includes('"level":40') && line.includes('TRUST_PROXY is off'));
 
   it('warns once when requests carry X-Forwarded-For, and says so when the per-address limit refuses one', async () => {
-    const url = `${server.syncUrl}/proxied`;
+    const url = `${server().syncUrl}/proxied`;
     sockets.push(await open(url), await open(url));
     // Without the header nothing hints at a proxy: the plain refusal, and no warning.
     expect(await upgrade(url)).toMatchObject({ status: 429, reason: 'too many connections from your address (limit 2)' });
@@ -234,7 +222,7 @@ describe('behind a reverse proxy without TRUST_PROXY', () => {
       status: 429,
       reason: 'too many connections from your address (limit 2); requests carry X-Forwarded-For: set TRUST_PROXY=1 behind a reverse proxy',
     });
-    const api = await fetch(`${server.httpUrl}/api/documents`, proxied);
+    const api = await fetch(`${server().httpUrl}/api/documents`, proxied);
     expect(api.status).toBe(200);
     await api.body?.cancel();
     expect(await upgrade(url, proxied)).toMatchObject({ status: 429 });

@@ -1,11 +1,11 @@
 import * as decoding from 'lib0/decoding';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { encodeFrame } from '../../server/sync/protocol.js';
 import { MessageType } from '../../shared/protocol.js';
 import { readAccess, readSavedState, writeSubscribeSaved, type Access } from '../../shared/saved-state.js';
 import { connectClient, synced, type TestClient } from '../helpers/clients.js';
-import { startServer, type ServerProcess } from '../helpers/server.js';
+import { useServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 import { HANDSHAKE, rawRequest } from './security-harness.js';
 
@@ -19,20 +19,16 @@ function random(seed: number): () => number {
 }
 
 describe('sync through the server with stock y-websocket clients', () => {
-  let server: ServerProcess;
+  const server = useServer();
   const clients: TestClient[] = [];
   const connect = (name: string) => {
-    const client = connectClient(server.syncUrl, name);
+    const client = connectClient(server().syncUrl, name);
     clients.push(client);
     return client;
   };
 
-  beforeAll(async () => {
-    server = await startServer();
-  });
-  afterAll(async () => {
+  afterAll(() => {
     for (const client of clients) client.destroy();
-    await server.kill();
   });
 
   it('converges many clients making random concurrent edits in several documents', async () => {
@@ -122,7 +118,7 @@ describe('sync through the server with stock y-websocket clients', () => {
     const writer = connect('saved-state');
     await synced(writer);
     writer.doc.getText('body').insert(0, 'saved?');
-    const socket = new WebSocket(`${server.syncUrl}/saved-state`);
+    const socket = new WebSocket(`${server().syncUrl}/saved-state`);
     // Each frame decoded by its type with the shared readers, as the editor does.
     const access: Access[] = [];
     const saved: Uint8Array[] = [];
@@ -147,7 +143,7 @@ describe('sync through the server with stock y-websocket clients', () => {
 
   it('refuses a bad document name with a 4400 close and a reason', async () => {
     const { default: WebSocket } = await import('ws');
-    const socket = new WebSocket(`${server.syncUrl}/%E0%A4%A`);
+    const socket = new WebSocket(`${server().syncUrl}/%E0%A4%A`);
     const closed = await new Promise<{ code: number; reason: string }>((resolve) =>
       socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
     );
@@ -156,34 +152,30 @@ describe('sync through the server with stock y-websocket clients', () => {
   });
 
   it('answers a plain HTTP request to the sync endpoint with 426', async () => {
-    const response = await fetch(`${server.httpUrl}/sync/some-doc`);
+    const response = await fetch(`${server().httpUrl}/sync/some-doc`);
     expect(response.status).toBe(426);
     expect((await response.json()) as { error: string }).toHaveProperty('error');
   });
 
   it('answers upgrade requests it does not serve with an HTTP status instead of hanging', async () => {
-    const elsewhere = await rawRequest(server.port, '/api/documents', HANDSHAKE);
+    const elsewhere = await rawRequest(server().port, '/api/documents', HANDSHAKE);
     expect(elsewhere.status).toBe(404);
     expect(JSON.parse(elsewhere.body)).toEqual({ error: 'nothing at /api/documents' });
-    expect((await rawRequest(server.port, '/sync/some-doc', { ...HANDSHAKE, Upgrade: 'h2c' })).status).toBe(426);
+    expect((await rawRequest(server().port, '/sync/some-doc', { ...HANDSHAKE, Upgrade: 'h2c' })).status).toBe(426);
   });
 });
 
 describe('a client alone in a room', () => {
-  let server: ServerProcess;
+  const server = useServer();
   let client: TestClient;
-  beforeAll(async () => {
-    server = await startServer();
-  });
-  afterAll(async () => {
+  afterAll(() => {
     client?.destroy();
-    await server.kill();
   });
 
   // The stock provider closes a connection that received nothing for 30 s; the server's awareness
   // echo must keep a lone client's connection alive. This test waits out that window for real.
   it('is not dropped by the stock client’s 30 s liveness timeout', async () => {
-    client = connectClient(server.syncUrl, 'lonely');
+    client = connectClient(server().syncUrl, 'lonely');
     await synced(client);
     const statuses: string[] = [];
     client.provider.on('status', ({ status }: { status: string }) => statuses.push(status));
