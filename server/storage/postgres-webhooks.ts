@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { inTransaction } from './postgres-transaction.js';
 import { toDelivery, toEndpoint } from './webhook-rows.js';
 import type { ChangeMark, ClaimedDelivery, DocumentHead, EventBuilder, OutboxEvent, WebhookStore } from './webhook-store.js';
 
@@ -119,20 +120,6 @@ interface MarkRow {
 }
 const toMark = (row: MarkRow): ChangeMark => ({ document: row.document, created: row.created, firstSeq: Number(row.first_seq), openedAt: Number(row.opened_at) });
 
-async function transaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await fn(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
-}
 
 async function insertEvents(client: pg.ClientBase, events: readonly OutboxEvent[]): Promise<void> {
   for (const event of events) {
@@ -160,7 +147,7 @@ export function createPostgresWebhookStore(pool: pg.Pool): WebhookStore {
   };
   return {
     takeCreated: (document, builder) =>
-      transaction(pool, async (client) => {
+      inTransaction(pool, async (client) => {
         const { rows } = await client.query<MarkRow>(query('markOf', [document]));
         const row = rows[0];
         if (!row || !row.created) return [];
@@ -172,7 +159,7 @@ export function createPostgresWebhookStore(pool: pg.Pool): WebhookStore {
         return events;
       }),
     closeChanges: (document, builder) =>
-      transaction(pool, async (client) => {
+      inTransaction(pool, async (client) => {
         const { rows } = await client.query<MarkRow>(query('takeMark', [document]));
         return build(client, rows[0], builder);
       }),
@@ -181,7 +168,7 @@ export function createPostgresWebhookStore(pool: pg.Pool): WebhookStore {
       return rows.map((row) => row.document);
     },
     enqueue: (events, options = {}) =>
-      transaction(pool, async (client) => {
+      inTransaction(pool, async (client) => {
         if (options.dropChangesOf !== undefined) await client.query(query('deleteMark', [options.dropChangesOf]));
         await insertEvents(client, events);
       }),
@@ -206,7 +193,7 @@ export function createPostgresWebhookStore(pool: pg.Pool): WebhookStore {
         const released = await pool.query(query('release', [eventId, endpointId, owner]));
         return (released.rowCount ?? 0) === 0 ? null : { failingSince: null };
       }
-      return transaction(pool, async (client) => {
+      return inTransaction(pool, async (client) => {
         const delivered = outcome.status === 'delivered';
         const settled = await client.query(
           query('settle', [outcome.status, outcome.nextAttemptAt, outcome.httpStatus, outcome.error, outcome.at, delivered ? outcome.at : null, eventId, endpointId, owner]),
@@ -230,12 +217,12 @@ export function createPostgresWebhookStore(pool: pg.Pool): WebhookStore {
       return rows.map(toEndpoint);
     },
     deleteEndpoint: (id) =>
-      transaction(pool, async (client) => {
+      inTransaction(pool, async (client) => {
         await client.query(query('deleteEndpointRows', [id]));
         return ((await client.query(query('deleteEndpoint', [id]))).rowCount ?? 0) > 0;
       }),
     disableEndpoint: (id, reason, at) =>
-      transaction(pool, async (client) => {
+      inTransaction(pool, async (client) => {
         if (((await client.query(query('disable', [at, reason, id]))).rowCount ?? 0) === 0) return false;
         await client.query(query('failPending', [`endpoint disabled: ${reason}`, at, id]));
         return true;

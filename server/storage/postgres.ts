@@ -3,6 +3,7 @@ import { listPatterns, nameRange, postgresLike } from './list-patterns.js';
 import { queryWords, tsQuery } from './search-query.js';
 import { DocumentDeletedError, type DocumentInfo, type DocumentStore, type LoggedUpdate, type StoredDocument } from './types.js';
 import { asBytes } from './bytes.js';
+import { inTransaction } from './postgres-transaction.js';
 import { MARK_APPEND_CTE, POSTGRES_WEBHOOK_MIGRATION, createPostgresWebhookStore, markCreated } from './postgres-webhooks.js';
 import { withTimeout } from '../with-timeout.js';
 
@@ -184,21 +185,6 @@ function searchQuery(words: readonly string[], limit: number, patterns?: readonl
   };
 }
 
-/** Runs `fn` in a transaction on one pooled connection: committed if it returns, rolled back if it throws. */
-async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await fn(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
-}
 
 async function migrate(pool: pg.Pool): Promise<void> {
   await inTransaction(pool, async (client) => {

@@ -8,6 +8,7 @@ import { connectClient, type TestClient } from '../helpers/clients.js';
 import { startServer, type ServerProcess } from '../helpers/server.js';
 import { startPostgres, startRedis, type PostgresService, type RedisService } from '../helpers/services.js';
 import { waitFor } from '../helpers/wait.js';
+import { mulberry32 } from '../helpers/random.js';
 
 export interface Balancer {
   readonly url: string;
@@ -168,18 +169,6 @@ export function markerList(text: string): string[] {
 export const seed = Number(process.env.TEST_SEED ?? Date.now() % 1_000_000_007);
 console.log(`cluster-harness random seed ${seed} (replay with TEST_SEED=${seed})`);
 export const random = mulberry32(seed);
-
-/** A small seeded PRNG (Tommy Ettinger's mulberry32): uniform in [0, 1). */
-function mulberry32(initial: number): () => number {
-  let state = initial >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Inserts `<tag>` at a random (seeded) place of the client's body text. */
 export function insertMarker(client: TestClient, tag: string): void {

@@ -14,6 +14,7 @@ import { connectClient, synced, type TestClient } from '../helpers/clients.js';
 import { counter } from '../helpers/metrics.js';
 import { startServer, tempDir, type ServerProcess } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
+import { mulberry32 } from '../helpers/random.js';
 
 const ROUNDS = 5;
 const BIG = 'large document body; '.repeat(100_000); // about 2 MB
@@ -22,16 +23,6 @@ const BIG = 'large document body; '.repeat(100_000); // about 2 MB
 const seed = Number(process.env.COMPACTION_KILL_SEED ?? Date.now() % 1_000_000_007);
 console.log(`compaction-kill seed ${seed} (replay with COMPACTION_KILL_SEED=${seed})`);
 
-function prng(initial: number): () => number {
-  let state = initial >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe.each(backends)('SIGKILL while compacting, on $name', (backend) => {
   let env: Record<string, string> = {};
@@ -57,7 +48,7 @@ describe.each(backends)('SIGKILL while compacting, on $name', (backend) => {
   };
 
   it(`keeps every acknowledged edit and the large content across ${ROUNDS} kills at random moments of frequent compactions`, { timeout: 180_000 }, async () => {
-    const random = prng(seed + backend.name.length);
+    const random = mulberry32(seed + backend.name.length);
     const dataDir = tempDir();
     const name = `compacting-${backend.name.replace(/\W/g, '')}`;
     const start = async () => {

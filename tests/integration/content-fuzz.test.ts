@@ -5,6 +5,7 @@ import { schema } from '../../shared/schema.js';
 import { connectClient, synced, type TestClient } from '../helpers/clients.js';
 import { startServer, tempDir, type ServerProcess } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
+import { seededRandom, type SeededRandom } from '../helpers/random.js';
 
 const ATTACKS = 400;
 const DOCUMENT = 'fuzz-api';
@@ -12,19 +13,8 @@ const FRAGMENT = 'prosemirror';
 /** Text every hostile update carries, so that any of it that got stored can be found. */
 const MARK = 'HOSTILE';
 
-/** mulberry32, seeded: `FUZZ_SEED=<n>` replays the attacks. */
-function prng(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return { next, int: (max: number) => Math.floor(next() * max), pick: <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]! };
-}
-type Random = ReturnType<typeof prng>;
+/** Seeded: `FUZZ_SEED=<n>` replays the attacks. */
+type Random = SeededRandom;
 
 /** An update made on a copy of the server's document, as an attacker with the document would. */
 function edit(base: Uint8Array, change: (fragment: Y.XmlFragment, doc: Y.Doc) => void): Uint8Array {
@@ -127,7 +117,7 @@ describe('fuzzing POST /api/documents/:name/update', () => {
 
   it(`throws ${ATTACKS} structure-level hostile updates at it while a client edits; the server stays up and stores nothing hostile`, async () => {
     console.log(`content fuzz seed ${seed} (FUZZ_SEED=${seed} replays it)`);
-    const random = prng(seed);
+    const random = seededRandom(seed);
     const api = (path: string, init?: RequestInit) => fetch(`${server.httpUrl}${path}`, init);
     expect((await api(`/api/documents/${DOCUMENT}/content`, { method: 'PUT', headers: { 'content-type': 'text/markdown' }, body: '# Fuzz\n\nHonest start' })).status).toBe(201);
     honest = connectClient(server.syncUrl, DOCUMENT);

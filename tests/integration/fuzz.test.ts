@@ -10,31 +10,14 @@ import { connectClient, synced, type TestClient } from '../helpers/clients.js';
 import { startServer, type ServerProcess } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 import { SECRET, frames, startSecureServer, token, upgrade } from './security-harness.js';
+import { seededRandom, type SeededRandom } from '../helpers/random.js';
 
 const HOSTILE_FRAMES = 4_000;
 const ATTACKERS = 8;
 const MAX_FRAMES_PER_CONNECTION = 40;
 const DOCUMENT = 'fuzz';
 
-/** A small seeded PRNG (mulberry32), so a failure can be replayed with the printed seed. */
-function prng(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    next,
-    int: (max: number) => Math.floor(next() * max),
-    pick: <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!,
-    bytes: (length: number) => Uint8Array.from({ length }, () => Math.floor(next() * 256)),
-  };
-}
-
-type Random = ReturnType<typeof prng>;
+type Random = SeededRandom;
 
 function withLength(prefix: number[], payload: Uint8Array): Uint8Array {
   const encoder = encoding.createEncoder();
@@ -136,7 +119,7 @@ describe('fuzzing a live server', () => {
   });
 
   it(`throws ${HOSTILE_FRAMES} random and mutated frames at it while two honest clients edit; they converge and nothing bad reaches them`, async () => {
-    const random = prng(seed);
+    const random = seededRandom(seed);
     const url = `${server.syncUrl}/${DOCUMENT}`;
     const honest = async (subject: string) => {
       const client = connectClient(server.syncUrl, DOCUMENT, { params: { token: await token({ subject }) } });
