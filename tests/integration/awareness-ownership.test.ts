@@ -7,6 +7,7 @@ import { encodeFrame, writeAwareness } from '../../server/sync/protocol.js';
 import { counter } from '../helpers/metrics.js';
 import { useServer, type ServerProcess } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
+import { frames } from './security-harness.js';
 
 /** A raw socket speaking for one or more awareness instances, as a browser tab does. */
 async function openSocket(server: ServerProcess, name: string): Promise<WebSocket> {
@@ -49,6 +50,9 @@ async function watch(server: ServerProcess, name: string): Promise<Watcher> {
     if (decoding.readVarUint(decoder) !== 1) return; // awareness frames only
     applyAwarenessUpdate(awareness, decoding.readVarUint8Array(decoder), 'server');
   });
+  // The states the server sent on joining may have arrived with the upgrade, before the listener
+  // above existed: ask for them again now that it listens.
+  socket.send(frames.queryAwareness());
   return {
     awareness,
     history(clientId) {

@@ -46,6 +46,9 @@ describe('hostile clients with valid tokens', () => {
       if (decoding.readVarUint(decoder) === 1) applyAwarenessUpdate(awareness, decoding.readVarUint8Array(decoder), 'server');
     });
     socket.once('close', () => awareness.destroy());
+    // The states the server sent on joining may have arrived with the upgrade, before the listener
+    // above existed: ask for them again now that it listens.
+    socket.send(frames.queryAwareness());
     return {
       awareness,
       history(clientId: number): Array<string | null> {
