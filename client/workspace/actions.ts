@@ -228,3 +228,23 @@ export function documentActions(options: DocumentActionsOptions): HTMLElement {
   });
   return h('div', { class: options.compact ? 'doc-actions compact' : 'doc-actions' }, menu, renameButton, deleteButton);
 }
+
+/**
+ * Where the result of an action is told: an alert for errors, a polite status for the rest (the
+ * status clears itself after 6 s). One element each, owned here; the page places them.
+ */
+export function actionMessages(): { error: HTMLElement; notice: HTMLElement; announce(message: string, error?: boolean): void } {
+  const error = h('p', { class: 'form-error action-error', role: 'alert' });
+  const notice = h('p', { class: 'action-notice', role: 'status', 'aria-live': 'polite' });
+  let noticeTimer = 0;
+  return {
+    error,
+    notice,
+    announce(message, isError = false) {
+      window.clearTimeout(noticeTimer);
+      error.textContent = isError ? message : '';
+      notice.textContent = isError ? '' : message;
+      if (!isError) noticeTimer = window.setTimeout(() => (notice.textContent = ''), 6000);
+    },
+  };
+}

@@ -5,7 +5,7 @@ import { h } from '../dom.js';
 import { mountEditor, type EditorHandle, type Person } from '../editor/mount.js';
 import { renderPresence } from '../editor/presence.js';
 import { renderStatus, statusElement } from '../editor/status-indicator.js';
-import { documentActions } from './actions.js';
+import { actionMessages, documentActions } from './actions.js';
 import { documentUrl } from './api.js';
 import { askName, tokenPanel } from './dialogs.js';
 import { appHeader } from './header.js';
@@ -40,15 +40,7 @@ export function renderDocument(app: HTMLElement, name: string): EditorHandle {
   const header = appHeader(h('div', { class: 'doc-header' }, titleInput, widgets, shareButton), (newName) => editor.setUser({ name: newName }));
   const notices = h('div', { class: 'doc-notices' });
   const host = h('div', { class: 'editor-host' });
-  const actionError = h('p', { class: 'form-error action-error', role: 'alert' });
-  const notice = h('p', { class: 'action-notice', role: 'status', 'aria-live': 'polite' });
-  let noticeTimer = 0;
-  const announce = (message: string, error = false) => {
-    window.clearTimeout(noticeTimer);
-    actionError.textContent = error ? message : '';
-    notice.textContent = error ? '' : message;
-    if (!error) noticeTimer = window.setTimeout(() => (notice.textContent = ''), 6000);
-  };
+  const { error: actionError, notice, announce } = actionMessages();
   const currentTitle = () => {
     const explicit = meta.get('title');
     return typeof explicit === 'string' ? explicit : '';

@@ -1,6 +1,6 @@
 import { h } from '../dom.js';
 import { MAX_TITLE_CHARS } from '../../shared/title.js';
-import { documentActions } from './actions.js';
+import { actionMessages, documentActions } from './actions.js';
 import { ApiError, api, documentUrl, type DocumentInfo, type ImportFormat } from './api.js';
 import { tokenPanel } from './dialogs.js';
 import { appHeader } from './header.js';
@@ -50,8 +50,7 @@ export function renderList(app: HTMLElement): void {
   const importButton = h('button', { type: 'button', class: 'button import-button', title: 'Import a Markdown, HTML or text file as a new document' }, h('span', { class: 'icon icon-import', 'aria-hidden': 'true' }), 'Import');
   const tools = h('div', { class: 'list-tools' }, h('div', { class: 'search-wrap' }, searchInput), importButton, fileInput);
   const dropHint = h('p', { class: 'drop-hint' }, 'Import a .md, .html or .txt file with the button, or drop it on the list.');
-  const actionError = h('p', { class: 'form-error action-error', role: 'alert' });
-  const notice = h('p', { class: 'action-notice', role: 'status', 'aria-live': 'polite' });
+  const { error: actionError, notice, announce } = actionMessages();
   list.id = 'doc-list';
   const main = h(
     'main',
@@ -66,13 +65,6 @@ export function renderList(app: HTMLElement): void {
     status,
     list,
   );
-  let noticeTimer = 0;
-  const announce = (message: string, error = false) => {
-    window.clearTimeout(noticeTimer);
-    actionError.textContent = error ? message : '';
-    notice.textContent = error ? '' : message;
-    if (!error) noticeTimer = window.setTimeout(() => (notice.textContent = ''), 6000);
-  };
   app.replaceChildren(appHeader(null), main);
 
   /** The full list as last loaded (shown again when the search is cleared). */

@@ -183,10 +183,7 @@ export function createContentRoutes(options: ContentRouteOptions) {
     if ('error' in param) return c.json({ error: param.error }, 400);
     const result = await content.update(name, param.stateVector);
     if (!result) return notFound(c, name);
-    c.header('ETag', result.etag);
-    c.header('Content-Type', UPDATE_TYPE);
-    c.header('Cache-Control', 'no-cache');
-    return c.body(result.update as Uint8Array<ArrayBuffer>);
+    return binaryAnswer(c, result.etag, result.update);
   });
 
   app.get('/:name/state-vector', async (c) => {
@@ -195,10 +192,7 @@ export function createContentRoutes(options: ContentRouteOptions) {
     if (denied) return refuse(c, 403, denied);
     const result = await content.stateVector(name);
     if (!result) return notFound(c, name);
-    c.header('ETag', result.etag);
-    c.header('Content-Type', UPDATE_TYPE);
-    c.header('Cache-Control', 'no-cache');
-    return c.body(result.stateVector as Uint8Array<ArrayBuffer>);
+    return binaryAnswer(c, result.etag, result.stateVector);
   });
 
   app.post('/:name/update', async (c) => {
@@ -219,4 +213,12 @@ export function createContentRoutes(options: ContentRouteOptions) {
   });
 
   return app;
+}
+
+/** Yjs bytes (an update or a state vector) of the document state `etag` names; never cached unvalidated. */
+function binaryAnswer(c: Context, etag: string, bytes: Uint8Array): Response {
+  c.header('ETag', etag);
+  c.header('Content-Type', UPDATE_TYPE);
+  c.header('Cache-Control', 'no-cache');
+  return c.body(bytes as Uint8Array<ArrayBuffer>);
 }
