@@ -16,6 +16,7 @@ function noop(): void {}
  * socket until it closes. A class rather than closures: every open connection keeps one.
  */
 export class WebSocketTransport implements SyncTransport {
+  readonly kind = 'websocket';
   /** Set as soon as the socket is attached to its room; stays null for a socket closed at once. */
   attachment: RoomAttachment | null = null;
   /** Stops watching the token's expiry and revocation. */

@@ -7,7 +7,12 @@
  * order, to the connection's RoomAttachment (`receive`), and says once that the client is gone,
  * however it went (`transportClosed`); everything else it is asked through this interface.
  */
+/** How a client reaches the server; shown in the admin listing and metrics. */
+export type TransportKind = 'websocket' | 'http' | 'hocuspocus';
+
 export interface SyncTransport {
+  /** Which kind of transport this is (several implementations share the one interface). */
+  readonly kind: TransportKind;
   /** Queues one message for the client. Never throws; a transport already closed drops it. */
   send(message: Uint8Array): void;
   /**

@@ -5,7 +5,7 @@ import { PendingContent } from '../../server/sync/pending-content.js';
 import type { SyncTransport } from '../../server/sync/transport.js';
 import { UpdateGuard } from '../../server/sync/update-guard.js';
 
-const socket: SyncTransport = { send() {}, close() {}, bufferedAmount: 0, pause() {}, resume() {} };
+const socket: SyncTransport = { kind: 'websocket', send() {}, close() {}, bufferedAmount: 0, pause() {}, resume() {} };
 const connection = (subject: string) => new Connection(socket, { subject, canWrite: true }, 1 << 20);
 
 /** Applies like Room.applyClientUpdate does. */
