@@ -19,6 +19,7 @@ import { RoomUpkeep } from './room-upkeep.js';
 import { deriveTitle } from './title.js';
 import { UpdatePipeline } from './update-pipeline.js';
 import { UpdateGuard } from './update-guard.js';
+import type { SyncTransport } from './transport.js';
 
 export interface RoomOptions {
   store: DocumentStore;
@@ -54,7 +55,7 @@ const MAX_BATCH_SPACING_MS = 20;
 const editorContent = { fragment: PROSEMIRROR_FRAGMENT, rules: contentRules(schema) };
 
 /** The transport of an external update's connection (Room.applyExternal): it is never sent anything. */
-const DETACHED_TRANSPORT = { send() {}, close() {}, bufferedAmount: 0, pause() {}, resume() {} };
+const DETACHED_TRANSPORT: SyncTransport = { kind: 'internal', send() {}, close() {}, bufferedAmount: 0, pause() {}, resume() {} };
 
 /**
  * One loaded document: its Y.Doc, awareness and connections. Updates from clients are checked,

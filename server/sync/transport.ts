@@ -7,8 +7,11 @@
  * order, to the connection's RoomAttachment (`receive`), and says once that the client is gone,
  * however it went (`transportClosed`); everything else it is asked through this interface.
  */
-/** How a client reaches the server; shown in the admin listing and metrics. */
-export type TransportKind = 'websocket' | 'http' | 'hocuspocus';
+/**
+ * How a client reaches the server; shown in the admin listing and metrics. `internal` is the
+ * server's own writes (content API, restores), which have no client behind them.
+ */
+export type TransportKind = 'websocket' | 'http' | 'hocuspocus' | 'internal';
 
 export interface SyncTransport {
   /** Which kind of transport this is (several implementations share the one interface). */
