@@ -13,6 +13,8 @@ import { bodyLimits, contentWriteTypes, createContentRoutes } from './http/conte
 import { createDocumentContent } from './content/document-content.js';
 import { createDocumentDeletion } from './sync/deletion.js';
 import { createDocumentRoutes } from './http/documents.js';
+import { createFileRoutes, fileWriteTypes, isUploadPath } from './http/files.js';
+import { createFileSweeper } from './files/sweeper.js';
 import { createWebhookRoutes, webhookWriteTypes } from './http/webhooks.js';
 import { createHealthRoutes } from './http/health.js';
 import { createMetricsRoutes } from './http/metrics.js';
@@ -130,7 +132,13 @@ export function createApp({ config, store, metrics, logger, cluster }: AppDeps):
   app.route('/metrics', createMetricsRoutes(metrics.registry));
   // Everything below answers only to this server's own host names (DNS rebinding).
   app.use('*', hostGuard(auth));
-  app.use('/api/*', apiCors(auth), apiAuth(auth), jsonWrites((method, path) => webhookWriteTypes(method, path) ?? contentWriteTypes(method, path)), bodyLimits({ maxContentBytes: config.maxContentBytes, maxUpdateBytes: config.maxMessageBytes }));
+  app.use(
+    '/api/*',
+    apiCors(auth),
+    apiAuth(auth),
+    jsonWrites((method, path) => webhookWriteTypes(method, path) ?? contentWriteTypes(method, path) ?? fileWriteTypes(method, path)),
+    bodyLimits({ maxContentBytes: config.maxContentBytes, maxUpdateBytes: config.maxMessageBytes, maxFileBytes: config.maxFileBytes, isUpload: isUploadPath }),
+  );
   app.route('/api/auth', createAuthRoutes(auth));
   const webhooks = createWebhooks({
     config: config.webhooks,
@@ -151,6 +159,13 @@ export function createApp({ config, store, metrics, logger, cluster }: AppDeps):
   const deleteDocument = createDocumentDeletion({ store, registry, events, ...(cluster && { publish: (name: string) => cluster.deleted(name) }) });
   app.route('/api/documents', createDocumentRoutes(store, registry, { creations, trustProxy: config.trustProxy, untrustedProxy, content, deleteDocument, events }));
   app.route('/api/documents', createContentRoutes({ store, content, creations, trustProxy: config.trustProxy }));
+  app.route('/api/documents', createFileRoutes({ files: store.files }));
+  // Uploads nobody inserted (or whose images were removed) go after the grace period; checked
+  // hourly, or more often for a shorter period.
+  const fileSweeper = store.files
+    ? createFileSweeper({ files: store.files, read: async (name) => (await content.read(name))?.doc ?? null, graceMs: config.unreferencedFileGraceMs, logger })
+    : null;
+  fileSweeper?.start(Math.min(3600_000, config.unreferencedFileGraceMs / 2));
   app.route(SYNC_PATH, sync.routes);
   if (config.staticDir) app.route('/', createStaticRoutes(config.staticDir));
   app.notFound((c) => c.json({ error: `nothing at ${c.req.path}` }, 404));
@@ -167,6 +182,7 @@ export function createApp({ config, store, metrics, logger, cluster }: AppDeps):
     stop: () => {
       sync.stop();
       auth.stop();
+      fileSweeper?.stop();
     },
   };
 }

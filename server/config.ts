@@ -65,6 +65,10 @@ export interface Config {
   webhooks: WebhookConfig;
   /** Largest body of a content write or import (Markdown, HTML, JSON, text), in bytes; larger: 413. */
   maxContentBytes: number;
+  /** Largest file (image) upload, in bytes (`MAX_FILE_BYTES`); larger: 413. */
+  maxFileBytes: number;
+  /** How long an uploaded file may stay unreferenced by its document before it is deleted (`UNREFERENCED_FILE_GRACE_MS`). */
+  unreferencedFileGraceMs: number;
 }
 
 export class ConfigError extends Error {
@@ -204,5 +208,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       throw new ConfigError(message);
     }),
     maxContentBytes: integer(env, 'MAX_CONTENT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    maxFileBytes: integer(env, 'MAX_FILE_BYTES', 10 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+    unreferencedFileGraceMs: integer(env, 'UNREFERENCED_FILE_GRACE_MS', 24 * 3600_000, 60_000, 365 * 24 * 3600_000),
   };
 }

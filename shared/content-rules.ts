@@ -92,7 +92,12 @@ export function childProblem(rules: ContentRules, parent: string, child: string)
   return child === TEXT ? `${parent} may not hold text` : `${parent} may not hold ${child}`;
 }
 
-/** Why `value` is not acceptable for an attribute with this spec ("must be …"), or null. */
+/**
+ * Why `value` is not acceptable for an attribute with this spec ("must be …"), or null. The
+ * schema's validators are the bounds: e.g. an image's `src` must be a file of this server or an
+ * http(s) URL of at most 2,048 characters, its `alt` at most 1,000 characters, its `width` 16–4,000
+ * or null (shared/images.ts), so an update carrying anything else is refused before it is applied.
+ */
 function attributeValueProblem(spec: AttributeSpec, value: unknown): string | null {
   const validate = spec.validate;
   if (typeof validate === 'string') {

@@ -1,4 +1,5 @@
 import { Schema, type MarkSpec, type NodeSpec } from 'prosemirror-model';
+import { MAX_IMAGE_ALT_CHARS, imageAltProblem, imageSrcProblem, imageWidthProblem, parsedImageWidth } from './images.js';
 
 /**
  * The rich-text schema of every document: the client's editor uses it, and the server can use it
@@ -117,7 +118,49 @@ const nodes: Record<string, NodeSpec> = {
     parseDOM: [{ tag: 'br' }],
     toDOM: () => ['br'],
   },
+
+  /**
+   * An image: a file uploaded to this server (`/api/documents/<name>/files/<id>`) or an http(s)
+   * URL (shared/images.ts). Inline, as in Markdown and HTML, so `![alt](src)` and `<img>` map to
+   * it directly; alone in a paragraph it shows as a block. The validators bound every attribute:
+   * the server refuses updates that break them (content-rules.ts), the parsers never create them.
+   */
+  image: {
+    inline: true,
+    group: 'inline',
+    draggable: true,
+    attrs: {
+      src: { validate: validator(imageSrcProblem) },
+      alt: { default: '', validate: validator(imageAltProblem) },
+      width: { default: null, validate: validator(imageWidthProblem) },
+    },
+    parseDOM: [
+      {
+        tag: 'img[src]',
+        getAttrs: (dom) => {
+          const src = (el(dom).getAttribute('src') ?? '').trim();
+          if (imageSrcProblem(src) !== null) return false;
+          const alt = (el(dom).getAttribute('alt') ?? '').slice(0, MAX_IMAGE_ALT_CHARS);
+          const style = /(?:^|;)\s*width\s*:\s*([^;]+)/i.exec(el(dom).getAttribute('style') ?? '')?.[1];
+          return { src, alt, width: parsedImageWidth(el(dom).getAttribute('width')) ?? parsedImageWidth(style) };
+        },
+      },
+    ],
+    toDOM: (node) => {
+      const attrs: Record<string, string> = { src: String(node.attrs.src), alt: String(node.attrs.alt ?? '') };
+      if (typeof node.attrs.width === 'number') attrs.width = String(node.attrs.width);
+      return ['img', attrs];
+    },
+  },
 };
+
+/** A ProseMirror attribute validator (throws) from a `…Problem` function (returns a message or null). */
+function validator(problem: (value: unknown) => string | null): (value: unknown) => void {
+  return (value) => {
+    const message = problem(value);
+    if (message) throw new RangeError(message);
+  };
+}
 
 const marks: Record<string, MarkSpec> = {
   link: {

@@ -7,6 +7,8 @@ import type * as Y from 'yjs';
 import { schema } from '../../shared/schema.js';
 import { editingPlugins } from './commands.js';
 import { cursorElement, renderableCursorState, selectionAttributes } from './cursors.js';
+import type { Images } from './images.js';
+import { pastePlugin } from './paste.js';
 import { placeholderPlugin } from './placeholder.js';
 import type { Toolbar } from './toolbar.js';
 
@@ -15,6 +17,7 @@ export interface BoundStateOptions {
   awareness: Awareness;
   toolbar: Toolbar;
   placeholder: string;
+  images: Images;
 }
 
 /**
@@ -23,7 +26,7 @@ export interface BoundStateOptions {
  * the content guard rebinds with it after a pause.
  */
 export function boundStateFactory(options: BoundStateOptions): () => EditorState {
-  const { fragment, awareness, toolbar, placeholder } = options;
+  const { fragment, awareness, toolbar, placeholder, images } = options;
   return () =>
     EditorState.create({
       schema,
@@ -31,6 +34,10 @@ export function boundStateFactory(options: BoundStateOptions): () => EditorState
         ySyncPlugin(fragment),
         yCursorPlugin(awareness, { cursorBuilder: cursorElement, selectionBuilder: selectionAttributes, awarenessStateFilter: renderableCursorState }),
         yUndoPlugin(),
+        // Before the keymaps (Enter on a selected image opens its dialog), and image files before
+        // the paste cleaning: a pasted screenshot is uploaded, not read as the HTML next to it.
+        ...images.plugins,
+        pastePlugin(),
         ...editingPlugins(() => toolbar.openLink()),
         dropCursor(),
         gapCursor(),

@@ -18,6 +18,7 @@ import { httpBase, syncUrl } from './server-url.js';
 import { StatusStore } from './status-store.js';
 import { showStatus } from './status-view.js';
 import { injectStyles } from './styles.js';
+import { createImages } from './images.js';
 import { createToolbar } from './toolbar.js';
 import type { EditorEvents, EditorHandle, MountOptions } from './types.js';
 
@@ -70,7 +71,8 @@ export function mountEditor(element: HTMLElement, options: MountOptions): Editor
   // --- editor
   const layout = createLayout(element, { toolbar: options.toolbar !== false, meta: options.presence !== false });
   const { root } = layout;
-  const toolbar = createToolbar(layout.toolbar, layout.linkForm);
+  const images = createImages({ httpBase: httpBase(serverUrl), document: options.document, token: () => token });
+  const toolbar = createToolbar(layout.toolbar, layout.linkForm, images);
   let guard: ContentGuard | undefined; // set right after the view exists
   // Starts unbound: the content guard binds y-prosemirror only to content that fits the schema.
   const view = new EditorView(layout.surface, {
@@ -88,7 +90,7 @@ export function mountEditor(element: HTMLElement, options: MountOptions): Editor
     schema,
     view,
     surface: layout.surface,
-    boundState: boundStateFactory({ fragment, awareness, toolbar, placeholder: options.placeholder ?? 'Start writing…' }),
+    boundState: boundStateFactory({ fragment, awareness, toolbar, images, placeholder: options.placeholder ?? 'Start writing…' }),
     onPausedChange: (paused, reason) => {
       root.dataset.paused = String(paused);
       // Our caret pointed into the editor that is gone (y-prosemirror clears it on blur, which the guard holds back).
@@ -164,6 +166,7 @@ export function mountEditor(element: HTMLElement, options: MountOptions): Editor
       localUser.destroy();
       guard?.destroy();
       view.destroy();
+      images.destroy();
       provider.destroy();
       void persistence?.destroy();
       doc.destroy();

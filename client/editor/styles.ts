@@ -1,4 +1,5 @@
 import css from './editor.css?inline';
+import imagesCss from './images.css?inline';
 
 const STYLE_ID = 'collab-editor-styles';
 
@@ -7,7 +8,7 @@ export function injectStyles(): void {
   if (typeof document === 'undefined' || document.getElementById(STYLE_ID)) return;
   const style = document.createElement('style');
   style.id = STYLE_ID;
-  style.textContent = css;
+  style.textContent = `${css}\n${imagesCss}`;
   // First in <head>, so the host page's own rules win over ours.
   document.head.insertBefore(style, document.head.firstChild);
 }

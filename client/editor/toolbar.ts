@@ -19,6 +19,7 @@ import {
   undo,
 } from './commands.js';
 import { icon, type IconName } from './icons.js';
+import type { Images } from './images.js';
 
 const { nodes, marks } = schema;
 
@@ -33,7 +34,7 @@ interface Item {
 }
 
 /** Toolbar groups, separated by a divider. `action` names are stable: tests and embedders select buttons by them. */
-function groups(openLink: () => void): Item[][] {
+function groups(openLink: () => void, images: Pick<Images, 'pickImage' | 'canInsert'> | null): Item[][] {
   return [
     [
       { action: 'paragraph', label: 'Normal text', text: '¶', shortcut: shortcuts.paragraph, command: toggleBlock(nodes.paragraph), active: (s) => blockActive(s, nodes.paragraph) },
@@ -63,12 +64,27 @@ function groups(openLink: () => void): Item[][] {
       { action: 'blockquote', label: 'Quote', icon: 'blockquote', shortcut: shortcuts.blockquote, command: toggleBlockquote(), active: (s) => insideNode(s, nodes.blockquote) },
       { action: 'code-block', label: 'Code block', icon: 'codeBlock', shortcut: shortcuts.codeBlock, command: toggleBlock(nodes.code_block), active: (s) => blockActive(s, nodes.code_block) },
       { action: 'horizontal-rule', label: 'Divider', icon: 'horizontalRule', command: insertHorizontalRule },
+      ...(images ? [imageItem(images)] : []),
     ],
     [
       { action: 'undo', label: 'Undo your last change', icon: 'undo', shortcut: shortcuts.undo, command: undo },
       { action: 'redo', label: 'Redo', icon: 'redo', shortcut: shortcuts.redo, command: redo },
     ],
   ];
+}
+
+/** "Insert image": opens the file picker; the images upload at the selection (image-upload.ts). */
+function imageItem(images: Pick<Images, 'pickImage' | 'canInsert'>): Item {
+  return {
+    action: 'image',
+    label: 'Insert image',
+    icon: 'image',
+    command: (state, dispatch) => {
+      if (!images.canInsert(state)) return false;
+      if (dispatch) images.pickImage();
+      return true;
+    },
+  };
 }
 
 export interface Toolbar {
@@ -81,7 +97,7 @@ export interface Toolbar {
  * The toolbar: buttons rendered into `container`, kept in step with the editor state (active
  * and disabled), and a small inline field for editing links (no `prompt()`).
  */
-export function createToolbar(container: HTMLElement, linkForm: HTMLElement): Toolbar {
+export function createToolbar(container: HTMLElement, linkForm: HTMLElement, images: Pick<Images, 'pickImage' | 'canInsert'> | null = null): Toolbar {
   let view: EditorView | null = null;
   const buttons: Array<{ item: Item; button: HTMLButtonElement }> = [];
 
@@ -127,7 +143,7 @@ export function createToolbar(container: HTMLElement, linkForm: HTMLElement): To
 
   container.setAttribute('role', 'toolbar');
   container.setAttribute('aria-label', 'Formatting');
-  for (const [index, group] of groups(() => void openLink()).entries()) {
+  for (const [index, group] of groups(() => void openLink(), images).entries()) {
     if (index > 0) container.appendChild(h('span', { class: 'ce-divider', role: 'separator' }));
     for (const item of group) {
       const title = item.shortcut ? `${item.label} (${shortcutLabel(item.shortcut)})` : item.label;

@@ -82,6 +82,10 @@ function jsonToDom(schema: Schema, json: JsonNode): DomNode {
     if (drawn) {
       parent.appendChild(drawn.dom);
       if (drawn.contentDOM) pushChildren(node.content, drawn.contentDOM);
+    } else if (type?.isLeaf) {
+      // A known leaf (an image) whose attributes do not fit: nothing of it to keep, and a
+      // container in its place would split the paragraph around it.
+      continue;
     } else {
       const container = document.createElement('div');
       parent.appendChild(container);
@@ -137,6 +141,13 @@ function validAttrs(specs: NodeType['spec']['attrs'], attrs: unknown): Record<st
     const value = attrs[name];
     if (value === undefined) continue;
     if (typeof spec.validate === 'string' && !spec.validate.split('|').includes(value === null ? 'null' : typeof value)) continue;
+    if (typeof spec.validate === 'function') {
+      try {
+        spec.validate(value);
+      } catch {
+        continue;
+      }
+    }
     if (value !== null && typeof value === 'object') continue;
     out[name] = value;
   }

@@ -1,118 +1,30 @@
-import MarkdownIt from 'markdown-it';
-import Token from 'markdown-it/lib/token.mjs';
 import type { Node as PMNode, Schema } from 'prosemirror-model';
-import { MarkdownParser, MarkdownSerializer, defaultMarkdownSerializer } from 'prosemirror-markdown';
-import { MAX_NESTING_DEPTH } from '../../shared/content-rules.js';
-import { safeHref } from '../../shared/schema.js';
+import { MarkdownSerializer, defaultMarkdownSerializer } from 'prosemirror-markdown';
+import { MarkdownDepthError, createMarkdownParser } from '../../shared/markdown.js';
 import { ContentError } from './fit.js';
-
-/**
- * markdown-it stops parsing (silently dropping the rest of the input) once blocks nest this deep;
- * a little above the document bound, so that anything it drops belongs to input refused anyway
- * (tokens nested deeper than MAX_NESTING_DEPTH are refused below).
- */
-const MARKDOWN_MAX_NESTING = MAX_NESTING_DEPTH + 10;
-
-/**
- * CommonMark, plus what the schema can hold of the usual extensions: bare URLs become links
- * (linkify). No raw HTML (it stays text). Tables and strikethrough have no node or mark here,
- * so they stay the text they are.
- */
-function tokenizer(): MarkdownIt {
-  const md = new MarkdownIt('commonmark', { html: false, linkify: true });
-  // An option markdown-it reads (lib/parser_block) but does not declare in its types.
-  (md.options as { maxNesting?: number }).maxNesting = MARKDOWN_MAX_NESTING;
-  md.enable('linkify');
-  return md;
-}
-
-/**
- * Fits markdown-it's tokens to the schema before they are built into nodes (one pass, no
- * recursion: inline tokens are one level below blocks): links whose href the editor would not
- * render lose the link and keep their text; images (no node here) become links to the image
- * with the alt text, or just the alt text.
- */
-function fitTokens(tokens: Token[]): Token[] {
-  let deepest = 0;
-  for (const token of tokens) {
-    if (token.level > deepest) deepest = token.level;
-    if (token.children) token.children = fitInline(token.children);
-  }
-  if (deepest > MAX_NESTING_DEPTH) throw new ContentError(`markdown nested deeper than ${MAX_NESTING_DEPTH} levels`);
-  return tokens;
-}
-
-function fitInline(tokens: Token[]): Token[] {
-  const out: Token[] = [];
-  // Whether each open link was kept, so that its close token follows suit.
-  const openLinks: boolean[] = [];
-  for (const token of tokens) {
-    if (token.type === 'link_open') {
-      const href = safeHref(token.attrGet('href') ?? '');
-      openLinks.push(href !== null);
-      if (href !== null) {
-        token.attrSet('href', href);
-        out.push(token);
-      }
-    } else if (token.type === 'link_close') {
-      if (openLinks.pop()) out.push(token);
-    } else if (token.type === 'image') {
-      const href = safeHref(token.attrGet('src') ?? '');
-      const alt = (token.children ?? []).filter((child) => child.type === 'text' || child.type === 'code_inline' || child.type === 'softbreak');
-      if (href !== null) {
-        const open = new Token('link_open', 'a', 1);
-        open.attrs = [['href', href]];
-        const title = token.attrGet('title');
-        if (title) open.attrSet('title', title);
-        out.push(open);
-      }
-      for (const child of alt) out.push(child.type === 'softbreak' ? Object.assign(new Token('text', '', 0), { content: ' ' }) : child);
-      if (href !== null) out.push(new Token('link_close', 'a', -1));
-    } else {
-      out.push(token);
-    }
-  }
-  return out;
-}
 
 export interface MarkdownConverter {
   parse(markdown: string): PMNode;
   serialize(doc: PMNode): string;
 }
 
+/**
+ * Markdown ⇄ documents. The parser's configuration (CommonMark, linkify, what becomes which node)
+ * is shared with the editor's Markdown paste (shared/markdown.ts). Images are written
+ * `![alt](src)`; their width has no Markdown syntax and is not written.
+ */
 export function createMarkdownConverter(schema: Schema): MarkdownConverter {
-  const md = tokenizer();
-  const parser = new MarkdownParser(
-    schema,
-    { parse: (src: string, env: unknown) => fitTokens(md.parse(src, env)) } as unknown as MarkdownIt,
-    {
-      blockquote: { block: 'blockquote' },
-      paragraph: { block: 'paragraph' },
-      list_item: { block: 'list_item' },
-      bullet_list: { block: 'bullet_list' },
-      ordered_list: {
-        block: 'ordered_list',
-        getAttrs: (token) => {
-          const start = token.attrGet('start');
-          return { order: start === null ? 1 : Number(start) };
-        },
-      },
-      heading: { block: 'heading', getAttrs: (token) => ({ level: Number(token.tag.slice(1)) }) },
-      // The schema keeps no language for code blocks: the info string is dropped.
-      code_block: { block: 'code_block', noCloseToken: true },
-      fence: { block: 'code_block', noCloseToken: true },
-      hr: { node: 'horizontal_rule' },
-      hardbreak: { node: 'hard_break' },
-      em: { mark: 'em' },
-      strong: { mark: 'strong' },
-      link: { mark: 'link', getAttrs: (token) => ({ href: token.attrGet('href'), title: token.attrGet('title') || null }) },
-      code_inline: { mark: 'code', noCloseToken: true },
-    },
-  );
-  const { image: _image, ...nodes } = defaultMarkdownSerializer.nodes;
-  const serializer = new MarkdownSerializer(nodes, defaultMarkdownSerializer.marks);
+  const parser = createMarkdownParser(schema);
+  const serializer = new MarkdownSerializer(defaultMarkdownSerializer.nodes, defaultMarkdownSerializer.marks);
   return {
-    parse: (markdown) => parser.parse(markdown),
+    parse: (markdown) => {
+      try {
+        return parser.parse(markdown);
+      } catch (error) {
+        if (error instanceof MarkdownDepthError) throw new ContentError(error.message);
+        throw error;
+      }
+    },
     // Tight lists (no blank line between items): the schema does not record looseness, and
     // tight is how people write most lists.
     serialize: (doc) => serializer.serialize(doc, { tightLists: true }),

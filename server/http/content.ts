@@ -35,17 +35,20 @@ export const contentWriteTypes: WriteTypes = (method, path) => {
 
 /**
  * Bounds every API request body (413 beyond): Yjs updates as sync messages are
- * (MAX_MESSAGE_BYTES), everything else (content, imports, JSON) at MAX_CONTENT_BYTES. A body
+ * (MAX_MESSAGE_BYTES), file uploads at MAX_FILE_BYTES, everything else (content, imports, JSON)
+ * at MAX_CONTENT_BYTES. A body
  * beyond the bound is refused as soon as its Content-Length says so, or once that many bytes
  * arrived, never buffered whole.
  */
-export function bodyLimits({ maxContentBytes, maxUpdateBytes }: { maxContentBytes: number; maxUpdateBytes: number }): MiddlewareHandler {
+export function bodyLimits({ maxContentBytes, maxUpdateBytes, maxFileBytes, isUpload }: { maxContentBytes: number; maxUpdateBytes: number; maxFileBytes: number; isUpload: (path: string) => boolean }): MiddlewareHandler {
   const tooLarge = (limit: number, what: string) =>
     bodyLimit({ maxSize: limit, onError: (c) => c.json({ error: `${what} larger than ${limit} bytes` }, 413) });
   const content = tooLarge(maxContentBytes, 'request body');
   const update = tooLarge(maxUpdateBytes, 'update');
+  const file = tooLarge(maxFileBytes, 'file (MAX_FILE_BYTES)');
   return (c, next) => {
     if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.method === 'OPTIONS') return next();
+    if (isUpload(c.req.path)) return file(c, next);
     return (/\/update$/.test(c.req.path) ? update : content)(c, next);
   };
 }

@@ -19,7 +19,8 @@ function cspHost(host: string | undefined): string | null {
  * The Content-Security-Policy of the built editor: its own scripts only (plus the hashes of a
  * page's own inline scripts, e.g. /examples/embed.html), inline styles (remote cursors and avatars
  * carry their colour in a style attribute; the library injects its stylesheet), images from
- * itself and data: URLs, connections to itself over HTTP and WebSocket, no plugins, no <base>,
+ * itself, data: URLs, blob: URLs (the editor's images fetched with a token) and https: sites (images
+ * a document links to), connections to itself over HTTP and WebSocket, no plugins, no <base>,
  * forms to itself only, framing as FRAME_ANCESTORS says.
  */
 export function contentSecurityPolicy(host: string | undefined, frameAncestors: string, scriptHashes: readonly string[] = []): string {
@@ -28,7 +29,7 @@ export function contentSecurityPolicy(host: string | undefined, frameAncestors: 
     "default-src 'self'",
     `script-src ${["'self'", ...scriptHashes].join(' ')}`,
     "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data:",
+    "img-src 'self' data: blob: https:",
     `connect-src 'self'${self ? ` ws://${self} wss://${self}` : ''}`,
     "font-src 'self'",
     "object-src 'none'",

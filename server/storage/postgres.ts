@@ -6,6 +6,7 @@ import { asBytes } from './bytes.js';
 import { inTransaction } from './postgres-transaction.js';
 import { MARK_APPEND_CTE, POSTGRES_WEBHOOK_MIGRATION, createPostgresWebhookStore, markCreated } from './postgres-webhooks.js';
 import { withTimeout } from '../with-timeout.js';
+import { POSTGRES_FILE_MIGRATION, createPostgresFileStore, deleteFilesOf } from './postgres-files.js';
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:port/database` */
@@ -56,6 +57,8 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX document_text_body ON document_text USING GIN (body_vector);`,
   // Webhooks: change marks, endpoints and the outbox (postgres-webhooks.ts).
   POSTGRES_WEBHOOK_MIGRATION,
+  // Files (images) uploaded into documents (postgres-files.ts).
+  POSTGRES_FILE_MIGRATION,
 ];
 
 /** Arbitrary but fixed key of the advisory lock that serialises migrations. */
@@ -237,6 +240,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   return {
     kind: 'postgres',
     webhooks: createPostgresWebhookStore(pool),
+    files: createPostgresFileStore(pool),
     async load(name): Promise<StoredDocument> {
       const { snapshot, updates, seq } = await readSince(name, -1);
       return { snapshot, updates: updates.map((row) => row.update), seq };
@@ -304,6 +308,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
         if ((result.rowCount ?? 0) === 0) return false;
         await client.query(query('deleteLog', [name]));
         await client.query(query('deleteText', [name]));
+        await deleteFilesOf(client, name);
         return true;
       });
     },

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { TokenBucket } from '../limits/token-bucket.js';
+import { prepareFileDeletion } from './sqlite-files.js';
 import { prepareChangeMarks } from './sqlite-webhooks.js';
 
 /** Every write the SQLite store makes; they all go through one queue, in order. */
@@ -10,7 +11,7 @@ export type WriteOp =
   | { op: 'setTitle'; name: string; title: string }
   | { op: 'setText'; name: string; text: string }
   | { op: 'delete'; name: string }
-  /** Webhook outbox writes (sqlite-webhooks.ts), sharing the group commit; they run in a savepoint of their own. */
+  /** Webhook outbox and file writes (sqlite-webhooks.ts, sqlite-files.ts), sharing the group commit; they run in a savepoint of their own. */
   | { op: 'custom'; run: () => WriteResult };
 
 /** append: the sequence number (DELETED for a deleted document); create/setTitle/setText/delete: whether a row changed; compact: null. */
@@ -54,6 +55,8 @@ export function createBatchWriter(db: Database.Database): (batch: readonly Write
   const deleteText = db.prepare<[string]>('DELETE FROM document_text WHERE name = ?');
   // Webhooks: the mark of changes not yet told, in the same transaction as the change (sqlite-webhooks.ts).
   const changeMarks = prepareChangeMarks(db);
+  // Files go with their document, in the transaction that deletes it (sqlite-files.ts).
+  const deleteFiles = prepareFileDeletion(db);
   return db.transaction((batch: readonly WriteOp[]): WriteResult[] => {
     const now = Date.now();
     return batch.map((write): WriteResult => {
@@ -91,6 +94,7 @@ export function createBatchWriter(db: Database.Database): (batch: readonly Write
           if (deleted) {
             deleteLog.run(write.name);
             deleteText.run(write.name);
+            deleteFiles(write.name);
           }
           return deleted;
         }

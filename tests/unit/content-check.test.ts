@@ -50,7 +50,7 @@ describe('content check: the rules derived from the schema', () => {
   it('lists, for each parent, every child allowed anywhere in its content, and each node’s attributes', () => {
     const { children, nodes } = contentRules(schema);
     expect([...children.get('doc')!].sort()).toEqual(['blockquote', 'bullet_list', 'code_block', 'heading', 'horizontal_rule', 'ordered_list', 'paragraph']);
-    expect(children.get('paragraph')).toEqual(new Set([TEXT, 'hard_break']));
+    expect(children.get('paragraph')).toEqual(new Set([TEXT, 'hard_break', 'image']));
     expect(children.get('code_block')).toEqual(new Set([TEXT]));
     expect(children.get('list_item')!.has('paragraph')).toBe(true);
     expect(children.get('list_item')!.has('bullet_list')).toBe(true);

@@ -42,6 +42,7 @@ const EVERYTHING = {
       content: [item(paragraph(text('one'))), item(paragraph(text('two')), { type: 'ordered_list', attrs: { order: 1 }, content: [item(paragraph(text('two.a')))] })],
     },
     { type: 'ordered_list', attrs: { order: 3 }, content: [item(paragraph(text('three'))), item(paragraph(text('four')))] },
+    paragraph({ type: 'image', attrs: { src: '/api/documents/team%2Fnotes/files/n4bQgYhMfWWaL-qgxVrQFaO_TxsrC4Is0V1sFbDwCgg', alt: 'A chart', width: null } }),
     paragraph(text('The end.')),
   ],
 };
@@ -99,12 +100,12 @@ describe('content conversion', () => {
     ]);
   });
 
-  it('imports Markdown: unsafe links dropped, images as links, raw HTML as text, bare URLs as links', () => {
-    const parsed = parseContent('markdown', '[x](javascript:alert(1)) ![alt](https://example.com/i.png) <script>alert(2)</script> see https://example.org');
+  it('imports Markdown: unsafe links dropped, images of other sources as links, raw HTML as text, bare URLs as links', () => {
+    const parsed = parseContent('markdown', '[x](javascript:alert(1)) ![alt](./i.png) <script>alert(2)</script> see https://example.org');
     expect(parsed.toJSON().content).toEqual([
       paragraph(
         text('[x](javascript:alert(1)) '),
-        text('alt', { type: 'link', attrs: { href: 'https://example.com/i.png', title: null } }),
+        text('alt', { type: 'link', attrs: { href: './i.png', title: null } }),
         text(' <script>alert(2)</script> see '),
         text('https://example.org', { type: 'link', attrs: { href: 'https://example.org', title: null } }),
       ),
