@@ -6,7 +6,7 @@ import type { Awareness } from 'y-protocols/awareness';
 import type * as Y from 'yjs';
 import { schema } from '../../shared/schema.js';
 import { editingPlugins } from './commands.js';
-import { cursorElement, renderableCursorState, selectionAttributes } from './cursors.js';
+import { cursorElement, cursorLabels, renderableCursorState, selectionAttributes } from './cursors.js';
 import { placeholderPlugin } from './placeholder.js';
 import type { Toolbar } from './toolbar.js';
 
@@ -30,6 +30,7 @@ export function boundStateFactory(options: BoundStateOptions): () => EditorState
       plugins: [
         ySyncPlugin(fragment),
         yCursorPlugin(awareness, { cursorBuilder: cursorElement, selectionBuilder: selectionAttributes, awarenessStateFilter: renderableCursorState }),
+        cursorLabels(awareness),
         yUndoPlugin(),
         ...editingPlugins(() => toolbar.openLink()),
         dropCursor(),
