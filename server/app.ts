@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { Hono } from 'hono';
 import { WebSocketServer, type ServerOptions, type WebSocket } from 'ws';
@@ -18,6 +19,7 @@ import { createFileSweeper } from './files/sweeper.js';
 import { createWebhookRoutes, webhookWriteTypes } from './http/webhooks.js';
 import { createHealthRoutes } from './http/health.js';
 import { createMetricsRoutes } from './http/metrics.js';
+import { notFound } from './http/not-found.js';
 import { createStaticRoutes } from './http/static.js';
 import { securityHeaders } from './http/security-headers.js';
 import { createSyncEndpoint, selectSubprotocol } from './http/sync.js';
@@ -168,7 +170,8 @@ export function createApp({ config, store, metrics, logger, cluster }: AppDeps):
   fileSweeper?.start(Math.min(3600_000, config.unreferencedFileGraceMs / 2));
   app.route(SYNC_PATH, sync.routes);
   if (config.staticDir) app.route('/', createStaticRoutes(config.staticDir));
-  app.notFound((c) => c.json({ error: `nothing at ${c.req.path}` }, 404));
+  const index = config.staticDir ? path.join(config.staticDir, 'index.html') : null;
+  app.notFound((c) => notFound(c, index));
 
   return {
     app,

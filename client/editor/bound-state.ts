@@ -6,7 +6,7 @@ import type { Awareness } from 'y-protocols/awareness';
 import type * as Y from 'yjs';
 import { schema } from '../../shared/schema.js';
 import { editingPlugins } from './commands.js';
-import { cursorElement, renderableCursorState, selectionAttributes } from './cursors.js';
+import { cursorElement, cursorLabels, renderableCursorState, selectionAttributes } from './cursors.js';
 import type { Images } from './images.js';
 import { pastePlugin } from './paste.js';
 import { placeholderPlugin } from './placeholder.js';
@@ -33,6 +33,7 @@ export function boundStateFactory(options: BoundStateOptions): () => EditorState
       plugins: [
         ySyncPlugin(fragment),
         yCursorPlugin(awareness, { cursorBuilder: cursorElement, selectionBuilder: selectionAttributes, awarenessStateFilter: renderableCursorState }),
+        cursorLabels(awareness),
         yUndoPlugin(),
         // Before the keymaps (Enter on a selected image opens its dialog), and image files before
         // the paste cleaning: a pasted screenshot is uploaded, not read as the HTML next to it.

@@ -1,23 +1,51 @@
 import type { Awareness } from 'y-protocols/awareness';
 
 /**
- * Cursor colours: distinct hues that stay readable behind white label text. y-prosemirror only
- * accepts '#rrggbb' (it appends an alpha byte for selections).
+ * Cursor colours: distinct hues, each dark enough for white label text and initials to read at
+ * 4.5:1 or more (WCAG 1.4.3; tests/unit/colors.test.ts checks them). y-prosemirror only accepts
+ * '#rrggbb' (it appends an alpha byte for selections).
  */
 export const PALETTE = [
-  '#e03131', // red
-  '#1c7ed6', // blue
-  '#2b8a3e', // green
-  '#e8590c', // orange
-  '#9c36b5', // purple
-  '#0b7285', // teal
-  '#d6336c', // pink
-  '#5f3dc4', // violet
-  '#5c940d', // olive
-  '#a61e4d', // wine
-  '#1864ab', // navy
-  '#862e9c', // plum
+  '#c92a2a', // red 5.46:1 against white
+  '#1971c2', // blue 5.02
+  '#2f7d3b', // green 5.10
+  '#c2410c', // orange 5.18
+  '#9c36b5', // purple 5.82
+  '#0b7285', // teal 5.59
+  '#c2255c', // pink 5.66
+  '#5f3dc4', // violet 7.12
+  '#4d7c0f', // olive 4.99
+  '#a61e4d', // wine 7.21
+  '#1864ab', // navy 6.09
+  '#862e9c', // plum 7.28
 ] as const;
+
+/** WCAG relative luminance of '#rrggbb'. */
+export function relativeLuminance(hex: string): number {
+  const [r, g, b] = [1, 3, 5].map((i) => {
+    const value = parseInt(hex.slice(i, i + 2), 16) / 255;
+    return value <= 0.03928 ? value / 12.92 : ((value + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+}
+
+/** WCAG contrast ratio of two '#rrggbb' colours (1 to 21). */
+export function contrastRatio(a: string, b: string): number {
+  const [light, dark] = [relativeLuminance(a), relativeLuminance(b)].sort((x, y) => y - x);
+  return (light! + 0.05) / (dark! + 0.05);
+}
+
+export const LIGHT_TEXT = '#ffffff';
+export const DARK_TEXT = '#000000';
+
+/**
+ * The text colour for a label on `background`: white on the palette's colours, black on a light
+ * colour someone chose themselves (an embedder's `user.color`, another client's awareness state).
+ * One of the two always reaches 4.58:1 (the worst case is a background of luminance 0.18).
+ */
+export function textColorOn(background: string): string {
+  return contrastRatio(background, LIGHT_TEXT) >= contrastRatio(background, DARK_TEXT) ? LIGHT_TEXT : DARK_TEXT;
+}
 
 const HEX = /^#[0-9a-f]{6}$/i;
 

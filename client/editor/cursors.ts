@@ -1,5 +1,8 @@
-import type { DecorationAttrs } from 'prosemirror-view';
+import { Plugin } from 'prosemirror-state';
+import type { DecorationAttrs, EditorView } from 'prosemirror-view';
+import type { Awareness } from 'y-protocols/awareness';
 import { h } from '../dom.js';
+import { textColorOn } from './colors.js';
 import { safeColor, safeName } from './presence.js';
 
 /**
@@ -33,15 +36,68 @@ export function renderableCursorState(selfId: number, clientId: number, state: u
 
 /** The remote cursor: a coloured caret with the person's name above it. */
 export function cursorElement(user: { name?: unknown; color?: unknown }, clientId: number): HTMLElement {
-  const color = safeColor(user.color, clientId);
-  const cursor = h('span', { class: 'ce-cursor ProseMirror-yjs-cursor', style: `border-color: ${color}` });
-  const label = h('span', { class: 'ce-cursor-label', style: `background-color: ${color}` }, safeName(user.name));
+  const cursor = h('span', { class: 'ce-cursor ProseMirror-yjs-cursor', 'data-client-id': clientId });
+  const label = h('span', { class: 'ce-cursor-label' });
   // word joiners keep the caret from breaking lines
   cursor.append('\u2060', label, '\u2060');
+  paintCursor(cursor, user, clientId);
   return cursor;
+}
+
+/** Puts the person's name and colour on a cursor element (again, when they changed). */
+function paintCursor(cursor: HTMLElement, user: { name?: unknown; color?: unknown }, clientId: number): void {
+  const color = safeColor(user.color, clientId);
+  const name = safeName(user.name);
+  if (cursor.dataset.color === color && cursor.dataset.name === name) return;
+  cursor.dataset.color = color;
+  cursor.dataset.name = name;
+  // Only '#rrggbb' values reach the style attributes (see presence.ts).
+  cursor.setAttribute('style', `border-color: ${color}`);
+  const label = cursor.querySelector<HTMLElement>('.ce-cursor-label')!;
+  label.setAttribute('style', `background-color: ${color}; color: ${textColorOn(color)}`);
+  label.textContent = name;
 }
 
 /** The highlight of a remote selection: the person's colour at 44% opacity ('70' alpha byte). */
 export function selectionAttributes(user: { color?: unknown }, clientId: number): DecorationAttrs {
   return { class: 'ProseMirror-yjs-selection', style: `background-color: ${safeColor(user.color, clientId)}70` };
+}
+
+/**
+ * Keeps remote cursor labels current and inside the editor, after every update of the view.
+ *
+ * Current: y-prosemirror keys each caret widget by client id, so ProseMirror keeps the element it
+ * built first; a person who renames themselves, or whose colour moves (colors.ts), would keep the
+ * old label. Each label is repainted from awareness when its name or colour differs.
+ *
+ * Inside: a label starts at its caret and runs right, so a caret near the right edge (a phone is
+ * 390 px wide) would push it past the page and make the whole page scroll sideways. Labels that
+ * would stick out are turned to run left of their caret instead (`ce-cursor-label-flip`). All
+ * positions are read, then the classes written: one layout per update, O(remote cursors). The
+ * stylesheet also clips the text's overflow, so a label longer than the line never widens the page.
+ */
+export function cursorLabels(awareness: Awareness): Plugin {
+  const place = (view: EditorView) => {
+    const cursors = view.dom.querySelectorAll<HTMLElement>('.ce-cursor[data-client-id]');
+    if (cursors.length === 0) return;
+    const states = awareness.getStates();
+    for (const cursor of cursors) {
+      const clientId = Number(cursor.dataset.clientId);
+      const user = states.get(clientId)?.user;
+      if (typeof user === 'object' && user !== null) paintCursor(cursor, user as { name?: unknown; color?: unknown }, clientId);
+    }
+    const labels = view.dom.querySelectorAll<HTMLElement>('.ce-cursor-label');
+    const bounds = view.dom.getBoundingClientRect();
+    const flips = [...labels].map((label) => {
+      const caret = label.parentElement!.getBoundingClientRect();
+      return caret.left + label.offsetWidth > bounds.right && caret.left - label.offsetWidth >= bounds.left;
+    });
+    labels.forEach((label, index) => label.classList.toggle('ce-cursor-label-flip', flips[index]!));
+  };
+  return new Plugin({
+    view(view) {
+      place(view);
+      return { update: place };
+    },
+  });
 }

@@ -7,8 +7,10 @@ export interface Layout {
   toolbar: HTMLElement;
   presence: HTMLElement;
   status: HTMLElement;
+  /** The polite live region status changes are announced in (always present, even without the bar). */
+  announcer: HTMLElement;
   linkForm: HTMLElement;
-  /** The "access refused" alert, hidden otherwise. */
+  /** The alert saying why the server refused (access, a deleted document...), hidden otherwise. */
   notice: HTMLElement;
   /** Holds the ProseMirror view (and, while editing is paused, the read-only rendering). */
   surface: HTMLElement;
@@ -20,13 +22,14 @@ export function createLayout(element: HTMLElement, show: { toolbar: boolean; met
   const toolbar = h('div', { class: 'ce-toolbar' });
   const presence = h('ul', { class: 'ce-presence' });
   const status = statusElement();
+  const announcer = h('div', { class: 'ce-visually-hidden ce-announcer', role: 'status', 'aria-live': 'polite', 'aria-atomic': 'true' });
   const linkForm = h('div', { class: 'ce-link-form' });
-  const notice = h('div', { class: 'ce-notice', role: 'alert' });
+  const notice = h('div', { class: 'ce-notice ce-refusal-notice', role: 'alert' });
   notice.hidden = true;
   const bar = h('div', { class: 'ce-bar' }, show.toolbar ? toolbar : null, show.meta ? h('div', { class: 'ce-meta' }, presence, status) : null);
   const surface = h('div', { class: 'ce-surface' });
   if (show.toolbar || show.meta) root.appendChild(bar);
-  root.append(linkForm, notice, surface);
+  root.append(linkForm, notice, surface, announcer);
   element.appendChild(root);
-  return { root, toolbar, presence, status, linkForm, notice, surface };
+  return { root, toolbar, presence, status, announcer, linkForm, notice, surface };
 }

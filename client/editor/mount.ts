@@ -16,6 +16,7 @@ import { LocalUser } from './local-user.js';
 import { peopleIn, renderPresence } from './presence.js';
 import { httpBase, syncUrl } from './server-url.js';
 import { StatusStore } from './status-store.js';
+import { canEdit } from './status.js';
 import { showStatus } from './status-view.js';
 import { injectStyles } from './styles.js';
 import { createImages } from './images.js';
@@ -77,9 +78,9 @@ export function mountEditor(element: HTMLElement, options: MountOptions): Editor
   // Starts unbound: the content guard binds y-prosemirror only to content that fits the schema.
   const view = new EditorView(layout.surface, {
     state: EditorState.create({ schema }),
-    // A read-only connection's edits would never be saved, and a paused editor saves nothing: do
-    // not let them be made.
-    editable: () => !statusStore.status.readOnly && !guard?.paused,
+    // A read-only or refused connection's edits would never be saved, and a paused editor saves
+    // nothing: do not let them be made.
+    editable: () => canEdit(statusStore.status) && !guard?.paused,
     attributes: { class: 'ce-content', spellcheck: 'true', 'aria-label': `Document ${options.document}`, role: 'textbox', 'aria-multiline': 'true' },
   });
 
@@ -102,7 +103,7 @@ export function mountEditor(element: HTMLElement, options: MountOptions): Editor
   const restoreSyncHandler = reportSyncFailures(provider, doc, (error) => guard?.fail(error));
 
   // --- status: the store owns it; the editor's view and the host page observe
-  const stopStatusView = showStatus(statusStore, { indicator: layout.status, root, notice: layout.notice, view });
+  const stopStatusView = showStatus(statusStore, { indicator: layout.status, announcer: layout.announcer, root, notice: layout.notice, view });
   const stopStatusEvents = statusStore.subscribe((next) => events.emit('status', next));
   const whenSynced = new Promise<void>((resolve) => {
     const stop = statusStore.subscribe((next) => {
@@ -150,6 +151,9 @@ export function mountEditor(element: HTMLElement, options: MountOptions): Editor
     setToken(next) {
       token = next || undefined;
       provider.protocols = protocolsFor(token); // read by the next connect()
+      statusStore.retry();
+    },
+    reconnect() {
       statusStore.retry();
     },
     focus() {

@@ -1,6 +1,6 @@
 import type { Awareness } from 'y-protocols/awareness';
 import { h, initials } from '../dom.js';
-import { isHexColor, PALETTE, preferredIndex } from './colors.js';
+import { isHexColor, PALETTE, preferredIndex, textColorOn } from './colors.js';
 
 /**
  * Awareness states come from every other client of the document, read-only ones included: they
@@ -59,7 +59,7 @@ export function renderPresence(container: HTMLElement, people: Person[]): void {
       h(
         'li',
         { class: person.self ? 'ce-person ce-self' : 'ce-person', 'data-name': person.name, 'data-color': person.color, title: label },
-        h('span', { class: 'ce-avatar', style: `background-color: ${person.color}`, 'aria-hidden': 'true' }, initials(person.name)),
+        h('span', { class: 'ce-avatar', style: `background-color: ${person.color}; color: ${textColorOn(person.color)}`, 'aria-hidden': 'true' }, initials(person.name)),
         h('span', { class: 'ce-person-name' }, person.name, person.self ? h('span', { class: 'ce-you' }, ' (you)') : null),
       ),
     );

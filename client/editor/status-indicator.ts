@@ -1,13 +1,16 @@
-import { statusLabel, type EditorStatus } from './status.js';
+import { refusalText, statusLabel, type EditorStatus } from './status.js';
 
-/** The status indicator: a coloured dot and a label (`data-connection`, `data-saved` for styling and tests). */
+/**
+ * The status indicator: a coloured dot and a label (`data-connection`, `data-saved` for styling
+ * and tests). It is not a live region: it changes on every keystroke; the editor announces settled
+ * changes elsewhere (status-announcer.ts).
+ */
 export function statusElement(): HTMLElement {
   const element = document.createElement('div');
   element.className = 'ce-status';
-  element.setAttribute('role', 'status');
-  element.setAttribute('aria-live', 'polite');
   const dot = document.createElement('span');
   dot.className = 'ce-status-dot';
+  dot.setAttribute('aria-hidden', 'true');
   const text = document.createElement('span');
   text.className = 'ce-status-text';
   element.append(dot, text);
@@ -21,7 +24,5 @@ export function renderStatus(element: HTMLElement, status: EditorStatus): void {
   element.title =
     status.connection === 'offline'
       ? 'Not connected to the server. Your edits are kept in this browser and merge when the connection returns.'
-      : status.connection === 'denied'
-        ? `The server refused access: ${status.reason ?? ''}`
-        : statusLabel(status);
+      : (refusalText(status)?.message ?? statusLabel(status));
 }

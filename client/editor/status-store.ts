@@ -66,6 +66,8 @@ export class StatusStore {
   private serverVector: Map<number, number> | null = null;
   private readOnly = false;
   private denied: { reason: string } | null = null;
+  /** The server closed for good for another reason than access (a 44xx close: bad name, deleted document...). */
+  private refused: { code: number; reason: string } | null = null;
   /** A connection attempt failed or a connection was lost: from then on, not connected reads as offline. */
   private everFailed = false;
   private destroyed = false;
@@ -101,6 +103,7 @@ export class StatusStore {
     const onStatus = ({ status }: { status: string }) => {
       if (status === 'connected') {
         this.denied = null;
+        this.refused = null;
         this.askForSavedState();
       }
       if (status === 'disconnected') this.everFailed = true;
@@ -117,6 +120,9 @@ export class StatusStore {
     const onClosed = (event: { code: number; reason: string }) => {
       if (event.code === CloseCode.Unauthorized || event.code === CloseCode.Forbidden) {
         this.denied = { reason: event.reason || (event.code === CloseCode.Unauthorized ? 'an access token is required' : 'access to this document is not allowed') };
+      } else {
+        // y-websocket emits 'closed' only for closes it will not retry (4400–4499).
+        this.refused = { code: event.code, reason: event.reason };
       }
       this.update();
     };
@@ -159,9 +165,10 @@ export class StatusStore {
     return () => this.listeners.delete(listener);
   }
 
-  /** Forgets an access refusal and connects again, e.g. with a new token in `provider.protocols`. */
+  /** Forgets a refusal and connects again, e.g. with a new token in `provider.protocols`, or once a deleted document was created again. */
   retry(): void {
     this.denied = null;
+    this.refused = null;
     this.update();
     this.provider.disconnect();
     this.provider.connect();
@@ -203,6 +210,7 @@ export class StatusStore {
     const serverHasAll = this.serverVector !== null && covers(this.serverVector, local);
     let connection: ConnectionState;
     if (this.denied) connection = 'denied';
+    else if (this.refused) connection = 'refused';
     else if (this.provider.wsconnected) connection = 'connected';
     else if (this.everFailed || !this.network.online()) connection = 'offline';
     else connection = 'connecting';
@@ -216,6 +224,10 @@ export class StatusStore {
       readOnly: this.readOnly,
     };
     if (this.denied) status.reason = this.denied.reason;
+    else if (this.refused) {
+      if (this.refused.reason) status.reason = this.refused.reason;
+      status.closeCode = this.refused.code;
+    }
     return status;
   }
 

@@ -1,30 +1,41 @@
 import type { EditorView } from 'prosemirror-view';
-import type { EditorStatus } from './status.js';
+import { canEdit, refusalText, type EditorStatus } from './status.js';
+import { createStatusAnnouncer } from './status-announcer.js';
 import { renderStatus } from './status-indicator.js';
 import type { StatusStore } from './status-store.js';
 
 export interface StatusViewElements {
   /** The status indicator (status-indicator.ts). */
   indicator: HTMLElement;
-  /** Gets `data-connection` and `data-read-only` (for host-page styling). */
+  /** The polite live region status changes are announced in, debounced (status-announcer.ts). */
+  announcer: HTMLElement;
+  /** Gets `data-connection`, `data-read-only` and `data-can-edit` (for host-page styling). */
   root: HTMLElement;
-  /** The "access refused" alert. */
+  /** The alert saying why the server refused, and what to do. */
   notice: HTMLElement;
-  /** Its `editable` prop reads the store's `readOnly`: it is told to read it again when that changes. */
+  /** Its `editable` prop reads canEdit(store.status): it is told to read it again when that changes. */
   view: EditorView;
 }
 
 /** Shows the store's status in the editor, now and after every change. Returns the function that stops. */
 export function showStatus(store: StatusStore, elements: StatusViewElements): () => void {
-  const { indicator, root, notice, view } = elements;
+  const { indicator, announcer, root, notice, view } = elements;
+  const announcements = createStatusAnnouncer((text) => (announcer.textContent = text));
   const render = (status: EditorStatus, previous: EditorStatus | null) => {
     renderStatus(indicator, status);
+    announcements.update(status);
     root.dataset.connection = status.connection;
     root.dataset.readOnly = String(status.readOnly);
-    if (previous !== null && previous.readOnly !== status.readOnly) view.setProps({}); // makes the view read `editable` again
-    notice.hidden = status.connection !== 'denied';
-    if (status.connection === 'denied') notice.textContent = `The server refused access to this document: ${status.reason}.`;
+    root.dataset.canEdit = String(canEdit(status));
+    if (previous !== null && canEdit(previous) !== canEdit(status)) view.setProps({}); // makes the view read `editable` again
+    const refusal = refusalText(status);
+    notice.hidden = refusal === null;
+    if (refusal) notice.textContent = refusal.message;
   };
   render(store.status, null);
-  return store.subscribe(render);
+  const unsubscribe = store.subscribe(render);
+  return () => {
+    unsubscribe();
+    announcements.destroy();
+  };
 }

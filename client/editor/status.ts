@@ -4,8 +4,15 @@
  * page's `status` events, the workspace's token panel) only observes that store.
  */
 
-/** How the editor is connected to the server. */
-export type ConnectionState = 'connecting' | 'connected' | 'offline' | 'denied';
+import { CloseCode } from '../../shared/protocol.js';
+
+/**
+ * How the editor is connected to the server. 'denied': access was refused (4401/4403, or a
+ * refused handshake); a new token may help. 'refused': the server closed for good for another
+ * reason (4400 an invalid name, 4404 a deleted document, 4429 too many messages...): nothing typed
+ * here would ever reach it.
+ */
+export type ConnectionState = 'connecting' | 'connected' | 'offline' | 'denied' | 'refused';
 
 export interface EditorStatus {
   connection: ConnectionState;
@@ -17,14 +24,61 @@ export interface EditorStatus {
   unsavedChanges: boolean;
   /** The server accepts no changes from this connection (a read-only token). */
   readOnly: boolean;
-  /** When `connection` is 'denied': the server's reason. */
+  /** When `connection` is 'denied' or 'refused': the server's reason. */
   reason?: string;
+  /** When `connection` is 'refused': the close code (CloseCode). */
+  closeCode?: number;
+}
+
+/**
+ * False when changes made now could never be saved: a read-only connection, or one the server
+ * refused (until a retry). Offline is not such a state: those edits are kept and merged later.
+ */
+export function canEdit(status: EditorStatus): boolean {
+  return !status.readOnly && status.connection !== 'denied' && status.connection !== 'refused';
+}
+
+/** What a refusal means to a person: what happened, in a few words (the label), and what to do. */
+export function refusalText(status: EditorStatus): { label: string; message: string } | null {
+  // The server's reason in brackets, unless it only repeats what the sentence says ("document deleted").
+  const repeats = status.reason !== undefined && status.closeCode === CloseCode.NotFound && status.reason.toLowerCase() === 'document deleted';
+  const reason = status.reason && !repeats ? ` (${status.reason})` : '';
+  if (status.connection === 'denied') {
+    return {
+      label: 'Access denied',
+      message: `The server refused access to this document${reason}. Editing is off: nothing typed here could be saved. Use an access token that grants this document, or ask its owner for one.`,
+    };
+  }
+  if (status.connection !== 'refused') return null;
+  switch (status.closeCode) {
+    case CloseCode.BadRequest:
+      return {
+        label: 'Not a valid document name',
+        message: `The server does not accept this document's name${reason}. Editing is off: nothing typed here could be saved. Open the document under another name.`,
+      };
+    case CloseCode.NotFound:
+      return {
+        label: 'Document deleted',
+        message: `This document was deleted${reason}. Editing is off: nothing typed here could be saved. Create it again under this name (from the copy this device kept), or open another document.`,
+      };
+    case CloseCode.TooManyRequests:
+      return {
+        label: 'Disconnected: too many changes',
+        message: `The server closed the connection${reason}. Editing is off until you reconnect; what you typed so far is kept on this device. Reconnect in a moment.`,
+      };
+    default:
+      return {
+        label: 'Refused by the server',
+        message: `The server closed the connection and asked not to reconnect${reason}. Editing is off: nothing typed here could be saved. Reload the page to try again.`,
+      };
+  }
 }
 
 export function statusLabel(status: EditorStatus): string {
   switch (status.connection) {
     case 'denied':
-      return 'Access denied';
+    case 'refused':
+      return refusalText(status)!.label;
     case 'offline':
       return status.unsavedChanges ? 'Offline · changes kept on this device' : 'Offline';
     case 'connecting':
@@ -44,6 +98,7 @@ export function sameStatus(a: EditorStatus, b: EditorStatus): boolean {
     a.saved === b.saved &&
     a.unsavedChanges === b.unsavedChanges &&
     a.readOnly === b.readOnly &&
-    a.reason === b.reason
+    a.reason === b.reason &&
+    a.closeCode === b.closeCode
   );
 }

@@ -82,6 +82,8 @@ export interface EditorHandle {
   setUser(user: EditorUser): void;
   /** Uses a new access token and reconnects. */
   setToken(token: string | undefined): void;
+  /** Connects again after the server refused (status `refused`), e.g. once a deleted document was created again. */
+  reconnect(): void;
   focus(): void;
   /** Disconnects, stops everything and removes the editor from the element. The offline copy is kept. */
   destroy(): void;

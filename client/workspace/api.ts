@@ -62,6 +62,8 @@ export const api = {
   /** Documents matching the words of `query` (title and text), best first. */
   search: (query: string, limit = 50) =>
     request<{ documents: DocumentInfo[] }>('GET', `/api/documents?q=${encodeURIComponent(query)}&limit=${limit}`).then((r) => r.documents),
+  /** The document's title and times; 404 (ApiError) if it does not exist (yet). */
+  info: (name: string) => request<DocumentInfo>('GET', `/api/documents/${encodeURIComponent(name)}`),
   create: (body: { name?: string; title?: string }) => request<DocumentInfo>('POST', '/api/documents', body),
   /** Creates a document from a file's text; the server titles it by its first heading. */
   import: (content: string, format: ImportFormat) => request<DocumentInfo>('POST', '/api/documents', { content, format }),

@@ -1,11 +1,12 @@
 import { h } from '../dom.js';
 import { MAX_TITLE_CHARS } from '../../shared/title.js';
-import { MAX_NAME_LENGTH, getName, setName } from './identity.js';
+import { MAX_NAME_LENGTH, getName, setName, suggestedName } from './identity.js';
 import { getToken, setToken } from './token.js';
 
 /**
  * Asks for a display name in a modal dialog and remembers it. Resolves with the name (the
- * current one if the person cancels).
+ * current one if the person cancels). Someone without a name yet finds a generated one filled in
+ * (identity.ts), which others already see meanwhile: they may keep it or type their own.
  */
 export function askName(options: { reason?: string } = {}): Promise<string> {
   return new Promise((resolve) => {
@@ -20,14 +21,22 @@ export function askName(options: { reason?: string } = {}): Promise<string> {
       required: true,
       'aria-label': 'Your name',
     });
-    input.value = current ?? '';
+    const suggestion = current ? null : suggestedName();
+    input.value = current ?? suggestion!;
     const error = h('p', { class: 'form-error', role: 'alert' });
     error.hidden = true;
     const form = h(
       'form',
       { method: 'dialog', class: 'dialog-body' },
       h('h2', { class: 'dialog-title' }, current ? 'Change your name' : 'What should we call you?'),
-      h('p', { class: 'dialog-text' }, options.reason ?? 'Others see this name next to your cursor and in the list of people in a document. It is remembered in this browser.'),
+      h(
+        'p',
+        { class: 'dialog-text', id: 'name-dialog-text' },
+        options.reason ??
+          (suggestion
+            ? `Others see this name next to your cursor and in the list of people in a document. Until you choose, they see “${suggestion}”: keep it or type your own. It is remembered in this browser.`
+            : 'Others see this name next to your cursor and in the list of people in a document. It is remembered in this browser.'),
+      ),
       input,
       error,
       h(
@@ -37,7 +46,7 @@ export function askName(options: { reason?: string } = {}): Promise<string> {
         h('button', { type: 'submit', class: 'button primary' }, current ? 'Save' : 'Continue'),
       ),
     );
-    const dialog = h('dialog', { class: 'dialog', 'aria-label': 'Your name' }, form);
+    const dialog = h('dialog', { class: 'dialog', 'aria-label': 'Your name', 'aria-describedby': 'name-dialog-text' }, form);
     document.body.appendChild(dialog);
     const finish = (name: string) => {
       dialog.close();
@@ -59,9 +68,9 @@ export function askName(options: { reason?: string } = {}): Promise<string> {
     });
     form.querySelector('[data-cancel]')?.addEventListener('click', () => finish(current ?? 'Anonymous'));
     dialog.addEventListener('cancel', (event) => {
-      // Esc: allowed only when there is a name already
-      if (!current) event.preventDefault();
-      else finish(current);
+      // Esc: keeps the name others see now (the suggested one is asked about again next time)
+      event.preventDefault();
+      finish(current ?? suggestion!);
     });
     dialog.showModal();
     input.focus();
@@ -113,7 +122,7 @@ export function tokenPanel(message: string, onSaved: (token: string) => void): H
 }
 
 /** A modal dialog: shows `form`, resolves with what `onSubmit` returns, or null when cancelled (Esc, Cancel). */
-function modal<T>(label: string, form: HTMLFormElement, focus: HTMLElement, onSubmit: () => T | undefined): Promise<T | null> {
+export function modal<T>(label: string, form: HTMLFormElement, focus: HTMLElement, onSubmit: () => T | undefined): Promise<T | null> {
   return new Promise((resolve) => {
     const returnTo = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     const dialog = h('dialog', { class: 'dialog', 'aria-label': label }, form);

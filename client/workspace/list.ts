@@ -3,7 +3,7 @@ import { MAX_TITLE_CHARS } from '../../shared/title.js';
 import { actionMessages, documentActions } from './actions.js';
 import { ApiError, api, documentUrl, type DocumentInfo, type ImportFormat } from './api.js';
 import { tokenPanel } from './dialogs.js';
-import { appHeader } from './header.js';
+import { appHeader, skipLink } from './header.js';
 import { fullTime, relativeTime } from './time.js';
 
 const CACHE_KEY = 'collab.documents';
@@ -29,6 +29,8 @@ function cachedList(): DocumentInfo[] | null {
 const IMPORT_FORMATS: Record<string, ImportFormat> = { md: 'markdown', markdown: 'markdown', html: 'html', htm: 'html', txt: 'text' };
 const IMPORT_ACCEPT = '.md,.markdown,.html,.htm,.txt,text/markdown,text/html,text/plain';
 const SEARCH_DELAY_MS = 200;
+/** Waits between attempts to load the list while the server cannot be reached: doubling, at most 30 s. */
+const RETRY_DELAYS_MS = [2_000, 4_000, 8_000, 16_000, 30_000];
 
 export function importFormat(fileName: string): ImportFormat | null {
   const match = /\.([a-z0-9]+)$/i.exec(fileName);
@@ -51,10 +53,12 @@ export function renderList(app: HTMLElement): void {
   const tools = h('div', { class: 'list-tools' }, h('div', { class: 'search-wrap' }, searchInput), importButton, fileInput);
   const dropHint = h('p', { class: 'drop-hint' }, 'Import a .md, .html or .txt file with the button, or drop it on the list.');
   const { error: actionError, notice, announce } = actionMessages();
+  const retryButton = h('button', { type: 'button', class: 'button list-retry' }, 'Retry now');
+  retryButton.hidden = true;
   list.id = 'doc-list';
   const main = h(
     'main',
-    { class: 'list-page' },
+    { class: 'list-page', id: 'main' },
     h('div', { class: 'list-head' }, h('h1', { class: 'page-title' }, 'Documents'), h('p', { class: 'page-subtitle' }, 'Create a document, share its address, and write together.')),
     createForm,
     createError,
@@ -63,9 +67,10 @@ export function renderList(app: HTMLElement): void {
     actionError,
     notice,
     status,
+    retryButton,
     list,
   );
-  app.replaceChildren(appHeader(null), main);
+  app.replaceChildren(skipLink('Skip to the documents', () => (list.querySelector<HTMLElement>('.doc-link') ?? searchInput).focus()), appHeader(null), main);
 
   /** The full list as last loaded (shown again when the search is cleared). */
   let allDocuments: DocumentInfo[] = [];
@@ -233,9 +238,30 @@ export function renderList(app: HTMLElement): void {
     main.insertBefore(tokenShown, createForm);
   };
 
+  // --- the server cannot be reached: say so, keep trying (doubling waits, and at once when the
+  // browser is back online), and let the person try now
+  let retryTimer = 0;
+  let failures = 0;
+  const scheduleRetry = () => {
+    window.clearTimeout(retryTimer);
+    retryTimer = window.setTimeout(() => void load(), RETRY_DELAYS_MS[Math.min(failures, RETRY_DELAYS_MS.length) - 1]);
+    retryButton.hidden = false;
+  };
+  retryButton.addEventListener('click', () => {
+    window.clearTimeout(retryTimer);
+    retryButton.disabled = true;
+    void load().finally(() => (retryButton.disabled = false));
+  });
+  window.addEventListener('online', () => {
+    if (failures > 0) void load();
+  });
+
   const load = async () => {
     try {
       const documents = await api.list();
+      failures = 0;
+      window.clearTimeout(retryTimer);
+      retryButton.hidden = true;
       status.textContent = '';
       status.className = 'list-status';
       tokenShown?.remove();
@@ -252,13 +278,24 @@ export function renderList(app: HTMLElement): void {
       }
       const cached = cachedList();
       status.className = 'list-status error';
-      if (error instanceof ApiError && error.unreachable && cached) {
-        status.textContent = 'Offline: showing the documents from your last visit. Documents you opened before still work and sync when you are back online.';
-        allDocuments = cached;
-        showDocuments(cached);
+      failures++;
+      // Set only when it changes: the status is a live region, read out on every change.
+      const say = (text: string) => {
+        if (status.textContent !== text) status.textContent = text;
+      };
+      if (error instanceof ApiError && error.unreachable) {
+        const where = navigator.onLine === false ? 'This device is offline' : 'The server cannot be reached';
+        if (cached) {
+          say(`${where}: showing the documents from your last visit, and retrying. Documents you opened before still work and sync when the connection returns.`);
+          allDocuments = cached;
+          if (!searching()) showDocuments(cached);
+        } else {
+          say(`${where}, so the documents cannot be listed yet. Retrying automatically; documents you opened before on this device still open from their address.`);
+        }
       } else {
-        status.textContent = `Could not load the documents: ${error instanceof Error ? error.message : String(error)}`;
+        say(`The server could not list the documents (${error instanceof Error ? error.message : String(error)}). Retrying automatically.`);
       }
+      scheduleRetry();
     }
   };
 

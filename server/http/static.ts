@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono } from 'hono';
+import { notFound } from './not-found.js';
 import type { SecurityHeaderVariables } from './security-headers.js';
 
 const NOT_BUILT = 'The client is not built: run `npm run build`.';
@@ -15,7 +16,7 @@ const NOT_BUILT = 'The client is not built: run `npm run build`.';
  * - `/lib/*`: the embeddable library, readable from other origins (CORS), since other apps
  *   load it with `<script type="module">`;
  * - `/examples/*`: the embedding example;
- * anything else is a file or a 404. Never a dotfile or anything under a dot-directory (`.env`,
+ * anything else is a file or a 404 (a page for browsers, JSON for API clients: not-found.ts). Never a dotfile or anything under a dot-directory (`.env`,
  * `.git/`), however the path is spelled. Source maps exist (and are served) only in a build made
  * with SOURCEMAP=1.
  */
@@ -30,7 +31,7 @@ export function createStaticRoutes(root: string) {
   app.get('/d/*', (c) => sendIndex() ?? c.text(NOT_BUILT, 503));
   // After /d/* (a document may be named ".notes"), before any file is looked up.
   app.use('/*', async (c, next) => {
-    if (hiddenPathProblem(c.req.path)) return c.json({ error: `nothing at ${c.req.path}` }, 404);
+    if (hiddenPathProblem(c.req.path)) return notFound(c, index);
     await next();
   });
 

@@ -279,7 +279,8 @@ describe('awareness is data, not markup', () => {
       const pick = (selector: string) => Array.from(document.querySelectorAll<HTMLElement>(selector)).map((el) => el.getAttribute('style'));
       return { avatars: pick('.ce-presence .ce-avatar'), carets: pick('.ce-cursor'), labels: pick('.ce-cursor-label'), selections: pick('.ProseMirror-yjs-selection') };
     });
-    for (const style of [...styles.avatars, ...styles.carets, ...styles.labels]) expect(style).toMatch(/^(background-color|border-color): #[0-9a-f]{6}$/);
+    // (labels and avatars also carry the text colour that reads on theirs, colors.ts textColorOn)
+    for (const style of [...styles.avatars, ...styles.carets, ...styles.labels]) expect(style).toMatch(/^(background-color|border-color): #[0-9a-f]{6}(; color: #[0-9a-f]{6})?$/);
     // (ProseMirror applies inline decoration styles through cssText, so the browser's form shows)
     expect(styles.selections.length).toBeGreaterThan(0);
     for (const style of styles.selections) expect(style).toMatch(/^background-color: rgba\(\d+, \d+, \d+, 0\.\d+\);$/);

@@ -11,8 +11,8 @@ import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
 import { StatusStore } from '../../client/editor/status-store.js';
 import type { EditorStatus } from '../../client/editor/status.js';
-import { statusLabel } from '../../client/editor/status.js';
-import { MessageType } from '../../shared/protocol.js';
+import { canEdit, refusalText, statusLabel } from '../../client/editor/status.js';
+import { CloseCode, MessageType } from '../../shared/protocol.js';
 import { readSubscribeSaved, writeAccess, writeSavedState } from '../../shared/saved-state.js';
 
 /** A WebSocket whose server side is the test: it opens, receives and closes when told to. */
@@ -275,6 +275,84 @@ describe('StatusStore', () => {
     socket().receive(frame((e) => writeSavedState(e, Y.encodeStateVector(doc))));
     expect(seen).toHaveLength(4);
     expect(other).toHaveLength(3);
+  });
+
+  it('says an invalid name (4400) is refused for good, in words, and that editing is off', () => {
+    const { provider, store, socket } = setup();
+    socket().open();
+    socket().receive(syncStep2(new Y.Doc()));
+    expect(canEdit(store.status)).toBe(true);
+    socket().closeFromServer(CloseCode.BadRequest, 'document name has leading or trailing whitespace');
+    expect(store.status).toMatchObject({ connection: 'refused', closeCode: 4400, reason: 'document name has leading or trailing whitespace', synced: false, saved: false });
+    expect(statusLabel(store.status)).toBe('Not a valid document name');
+    expect(refusalText(store.status)!.message).toMatch(/does not accept this document's name \(document name has leading or trailing whitespace\)\. Editing is off/);
+    expect(canEdit(store.status)).toBe(false);
+    expect(provider.shouldConnect).toBe(false);
+    // Not "offline" however the network changes: nothing would ever merge.
+    const attempts = FakeSocket.created.length;
+    socket().closeFromServer(1006);
+    expect(store.status.connection).toBe('refused');
+    expect(FakeSocket.created.length).toBe(attempts);
+  });
+
+  it('says a deleted document (4404) is deleted, and retry() connects again (once it was created again)', () => {
+    const { doc, store, socket } = setup();
+    socket().open();
+    socket().receive(syncStep2(new Y.Doc()));
+    doc.getText('t').insert(0, 'kept on this device');
+    socket().closeFromServer(CloseCode.NotFound, 'document deleted');
+    expect(store.status).toMatchObject({ connection: 'refused', closeCode: 4404, reason: 'document deleted', unsavedChanges: true });
+    expect(statusLabel(store.status)).toBe('Document deleted');
+    expect(refusalText(store.status)!.message).toContain('Create it again');
+    expect(canEdit(store.status)).toBe(false);
+
+    const before = FakeSocket.created.length;
+    store.retry();
+    expect(FakeSocket.created.length).toBe(before + 1);
+    expect(store.status.connection).not.toBe('refused'); // reconnecting (it reads "offline" until it is back, as after any lost connection)
+    expect(store.status.closeCode).toBeUndefined();
+    expect(canEdit(store.status)).toBe(true);
+    socket().open();
+    expect(store.status).toMatchObject({ connection: 'connected' });
+    expect(store.status.reason).toBeUndefined();
+  });
+
+  it('names other refusals (4429, any other 44xx) and keeps retried closes (4503, 1012) as offline', () => {
+    const { store, socket } = setup();
+    socket().open();
+    socket().closeFromServer(CloseCode.TooManyRequests, 'too many messages');
+    expect(statusLabel(store.status)).toBe('Disconnected: too many changes');
+    expect(refusalText(store.status)!.message).toContain('Reconnect');
+    store.retry();
+    socket().open();
+    socket().closeFromServer(4410, '');
+    expect(store.status).toMatchObject({ connection: 'refused', closeCode: 4410 });
+    expect(store.status.reason).toBeUndefined();
+    expect(statusLabel(store.status)).toBe('Refused by the server');
+    store.retry();
+    socket().open();
+    socket().closeFromServer(CloseCode.StorageUnavailable, 'could not load the document; try again');
+    expect(store.status.connection).toBe('offline');
+    expect(canEdit(store.status)).toBe(true); // kept on this device, merged when the server is back
+    expect(refusalText(store.status)).toBeNull();
+  });
+
+  it('turns editing off while access is denied or the connection is read-only, not while offline', () => {
+    const { network, store, socket } = setup();
+    socket().open();
+    socket().receive(frame((e) => writeAccess(e, { canWrite: false })));
+    expect(canEdit(store.status)).toBe(false);
+    socket().receive(frame((e) => writeAccess(e, { canWrite: true })));
+    expect(canEdit(store.status)).toBe(true);
+    network.go(false);
+    expect(store.status.connection).toBe('offline');
+    expect(canEdit(store.status)).toBe(true);
+    network.go(true);
+    socket().open();
+    socket().closeFromServer(CloseCode.Forbidden, 'not granted');
+    expect(store.status.connection).toBe('denied');
+    expect(canEdit(store.status)).toBe(false);
+    expect(refusalText(store.status)!.message).toContain('access token');
   });
 
   it('removes every listener and message handler on destroy', () => {
