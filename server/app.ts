@@ -29,6 +29,8 @@ import { DocumentDeletedError, type DocumentStore } from './storage/types.js';
 import { RoomLimitError, RoomRegistry } from './sync/room-registry.js';
 import { deriveTitle } from './sync/title.js';
 import { createWebhooks, type Webhooks } from './webhooks/service.js';
+import { createHistory, type History } from './history/service.js';
+import { createVersionRoutes } from './http/versions.js';
 import { isLoopbackHost } from './auth/hosts.js';
 
 export interface AppDeps {
@@ -54,6 +56,8 @@ export interface CollabApp {
   events: EventBus;
   /** Webhook delivery: `await webhooks.start()` before serving, `await webhooks.stop()` after the rooms closed. */
   webhooks: Webhooks;
+  /** Version history: started here; `await history.stop()` at shutdown while rooms are loaded (records what is pending). */
+  history: History;
   /** Stops timers the app started (heartbeat, token expiry, revocation polling). */
   stop(): void;
 }
@@ -151,6 +155,9 @@ export function createApp({ config, store, metrics, logger, cluster }: AppDeps):
   const deleteDocument = createDocumentDeletion({ store, registry, events, ...(cluster && { publish: (name: string) => cluster.deleted(name) }) });
   app.route('/api/documents', createDocumentRoutes(store, registry, { creations, trustProxy: config.trustProxy, untrustedProxy, content, deleteDocument, events }));
   app.route('/api/documents', createContentRoutes({ store, content, creations, trustProxy: config.trustProxy }));
+  const history = createHistory({ config: config.history, store: store.versions, documents: store, registry, events, logger, open: auth.open });
+  history.start();
+  app.route('/api/documents', createVersionRoutes(history));
   app.route(SYNC_PATH, sync.routes);
   if (config.staticDir) app.route('/', createStaticRoutes(config.staticDir));
   app.notFound((c) => c.json({ error: `nothing at ${c.req.path}` }, 404));
@@ -164,6 +171,7 @@ export function createApp({ config, store, metrics, logger, cluster }: AppDeps):
     auth,
     events,
     webhooks,
+    history,
     stop: () => {
       sync.stop();
       auth.stop();

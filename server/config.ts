@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { normalizeOrigin } from './auth/origin.js';
 import { MIN_SECRET_LENGTH } from './auth/tokens.js';
+import { readHistoryConfig, type HistoryConfig } from './history/config.js';
 import { readWebhookConfig, type WebhookConfig } from './webhooks/config.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -65,6 +66,8 @@ export interface Config {
   webhooks: WebhookConfig;
   /** Largest body of a content write or import (Markdown, HTML, JSON, text), in bytes; larger: 413. */
   maxContentBytes: number;
+  /** Version history (`VERSION_*`): interval of automatic versions, retention. */
+  history: HistoryConfig;
 }
 
 export class ConfigError extends Error {
@@ -204,5 +207,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       throw new ConfigError(message);
     }),
     maxContentBytes: integer(env, 'MAX_CONTENT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    history: readHistoryConfig(env, (message) => {
+      throw new ConfigError(message);
+    }),
   };
 }

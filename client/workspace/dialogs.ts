@@ -113,7 +113,7 @@ export function tokenPanel(message: string, onSaved: (token: string) => void): H
 }
 
 /** A modal dialog: shows `form`, resolves with what `onSubmit` returns, or null when cancelled (Esc, Cancel). */
-function modal<T>(label: string, form: HTMLFormElement, focus: HTMLElement, onSubmit: () => T | undefined): Promise<T | null> {
+export function modal<T>(label: string, form: HTMLFormElement, focus: HTMLElement, onSubmit: () => T | undefined): Promise<T | null> {
   return new Promise((resolve) => {
     const returnTo = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     const dialog = h('dialog', { class: 'dialog', 'aria-label': label }, form);

@@ -11,6 +11,7 @@ import { askName, tokenPanel } from './dialogs.js';
 import { appHeader } from './header.js';
 import { getName } from './identity.js';
 import { getToken } from './token.js';
+import { historyPanel } from './history-panel.js';
 
 
 /** The text of the first non-empty block: the title of a document nobody titled. */
@@ -56,12 +57,15 @@ export function renderDocument(app: HTMLElement, name: string): EditorHandle {
     },
     announce,
     onDeleted: () => {
+      history.destroy();
       editor.destroy();
       location.assign('/');
     },
   });
+  const history = historyPanel({ name, current: () => editor.view.state.doc, announce });
+  actions.prepend(history.button);
   const docBar = h('div', { class: 'doc-bar' }, h('div', { class: 'doc-messages' }, actionError, notice), actions);
-  app.replaceChildren(header, h('main', { class: 'doc-page' }, notices, docBar, host));
+  app.replaceChildren(header, h('main', { class: 'doc-page' }, notices, docBar, host, history.panel));
 
   const editor = mountEditor(host, {
     document: name,

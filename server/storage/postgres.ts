@@ -5,6 +5,7 @@ import { DocumentDeletedError, type DocumentInfo, type DocumentStore, type Logge
 import { asBytes } from './bytes.js';
 import { inTransaction } from './postgres-transaction.js';
 import { MARK_APPEND_CTE, POSTGRES_WEBHOOK_MIGRATION, createPostgresWebhookStore, markCreated } from './postgres-webhooks.js';
+import { POSTGRES_VERSION_MIGRATION, createPostgresVersionStore } from './postgres-versions.js';
 import { withTimeout } from '../with-timeout.js';
 
 export interface PostgresStoreOptions {
@@ -56,6 +57,8 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX document_text_body ON document_text USING GIN (body_vector);`,
   // Webhooks: change marks, endpoints and the outbox (postgres-webhooks.ts).
   POSTGRES_WEBHOOK_MIGRATION,
+  // Version history (postgres-versions.ts).
+  POSTGRES_VERSION_MIGRATION,
 ];
 
 /** Arbitrary but fixed key of the advisory lock that serialises migrations. */
@@ -123,6 +126,7 @@ const Q = {
                 WHERE name = $1 AND deleted_at IS NULL`,
   deleteLog: 'DELETE FROM updates WHERE name = $1',
   deleteText: 'DELETE FROM document_text WHERE name = $1',
+  deleteVersions: 'DELETE FROM document_versions WHERE document = $1',
 } as const;
 
 function query(name: keyof typeof Q, values: unknown[]): pg.QueryConfig {
@@ -237,6 +241,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   return {
     kind: 'postgres',
     webhooks: createPostgresWebhookStore(pool),
+    versions: createPostgresVersionStore(pool),
     async load(name): Promise<StoredDocument> {
       const { snapshot, updates, seq } = await readSince(name, -1);
       return { snapshot, updates: updates.map((row) => row.update), seq };
@@ -304,6 +309,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
         if ((result.rowCount ?? 0) === 0) return false;
         await client.query(query('deleteLog', [name]));
         await client.query(query('deleteText', [name]));
+        await client.query(query('deleteVersions', [name]));
         return true;
       });
     },

@@ -10,7 +10,7 @@ export type WriteOp =
   | { op: 'setTitle'; name: string; title: string }
   | { op: 'setText'; name: string; text: string }
   | { op: 'delete'; name: string }
-  /** Webhook outbox writes (sqlite-webhooks.ts), sharing the group commit; they run in a savepoint of their own. */
+  /** Webhook outbox and version writes (sqlite-webhooks.ts, sqlite-versions.ts), sharing the group commit; they run in a savepoint of their own. */
   | { op: 'custom'; run: () => WriteResult };
 
 /** append: the sequence number (DELETED for a deleted document); create/setTitle/setText/delete: whether a row changed; compact: null. */
@@ -52,6 +52,7 @@ export function createBatchWriter(db: Database.Database): (batch: readonly Write
   );
   const deleteLog = db.prepare<[string]>('DELETE FROM updates WHERE name = ?');
   const deleteText = db.prepare<[string]>('DELETE FROM document_text WHERE name = ?');
+  const deleteVersions = db.prepare<[string]>('DELETE FROM document_versions WHERE document = ?');
   // Webhooks: the mark of changes not yet told, in the same transaction as the change (sqlite-webhooks.ts).
   const changeMarks = prepareChangeMarks(db);
   return db.transaction((batch: readonly WriteOp[]): WriteResult[] => {
@@ -91,6 +92,7 @@ export function createBatchWriter(db: Database.Database): (batch: readonly Write
           if (deleted) {
             deleteLog.run(write.name);
             deleteText.run(write.name);
+            deleteVersions.run(write.name);
           }
           return deleted;
         }

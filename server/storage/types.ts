@@ -1,3 +1,4 @@
+import type { VersionStore } from './version-store.js';
 import type { WebhookStore } from './webhook-store.js';
 
 /**
@@ -41,6 +42,8 @@ export interface DocumentStore {
   readonly kind: string;
   /** The webhook outbox and change marks, in the same database (webhook-store.ts). */
   readonly webhooks?: WebhookStore;
+  /** Version history (version-store.ts), in the same database; deleted with their document. */
+  readonly versions?: VersionStore;
   /**
    * Loads the snapshot and all later rows. A document that does not exist loads empty; a deleted
    * one throws DocumentDeletedError (so does readSince; append rejects with it).
@@ -82,7 +85,7 @@ export interface DocumentStore {
    */
   search(query: string, limit: number, patterns?: readonly string[]): Promise<DocumentInfo[]>;
   /**
-   * Deletes the document and its history (log, snapshot, title, text) for good; resolves true if
+   * Deletes the document and its history (log, snapshot, title, text, versions) for good; resolves true if
    * it existed. The name stays reserved: loading it throws DocumentDeletedError and appends are
    * refused, so a client still holding the document cannot bring it back, until `create`.
    */

@@ -5,6 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { DocumentDeletedError, type DocumentStore } from '../../server/storage/types.js';
+import { describeVersionStoreContract } from './storage-versions-contract.js';
 import { describeWebhookOutboxContract } from './storage-webhooks-contract.js';
 
 export interface StoreBackend {
@@ -360,5 +361,6 @@ export function describeStoreContract(label: string, createBackend: () => Promis
     });
 
     describeWebhookOutboxContract({ store: () => store, open });
+    describeVersionStoreContract({ store: () => store, open });
   });
 }
