@@ -33,6 +33,8 @@ import { DocumentDeletedError, type DocumentStore } from './storage/types.js';
 import { RoomLimitError, RoomRegistry } from './sync/room-registry.js';
 import { deriveTitle } from './sync/title.js';
 import { createWebhooks, type Webhooks } from './webhooks/service.js';
+import { createHistory, type History } from './history/service.js';
+import { createVersionRoutes } from './http/versions.js';
 import { isLoopbackHost } from './auth/hosts.js';
 
 export interface AppDeps {
@@ -58,6 +60,8 @@ export interface CollabApp {
   events: EventBus;
   /** Webhook delivery: `await webhooks.start()` before serving, `await webhooks.stop()` after the rooms closed. */
   webhooks: Webhooks;
+  /** Version history: started here; `await history.stop()` at shutdown while rooms are loaded (records what is pending). */
+  history: History;
   /** Stops timers the app started (heartbeat, token expiry, revocation polling). */
   stop(): void;
 }
@@ -168,6 +172,9 @@ export function createApp({ config, store, metrics, logger, cluster }: AppDeps):
     ? createFileSweeper({ files: store.files, read: async (name) => (await content.read(name))?.doc ?? null, graceMs: config.unreferencedFileGraceMs, logger })
     : null;
   fileSweeper?.start(Math.min(3600_000, config.unreferencedFileGraceMs / 2));
+  const history = createHistory({ config: config.history, store: store.versions, documents: store, registry, events, logger, open: auth.open });
+  history.start();
+  app.route('/api/documents', createVersionRoutes(history));
   app.route(SYNC_PATH, sync.routes);
   if (config.staticDir) app.route('/', createStaticRoutes(config.staticDir));
   const index = config.staticDir ? path.join(config.staticDir, 'index.html') : null;
@@ -182,6 +189,7 @@ export function createApp({ config, store, metrics, logger, cluster }: AppDeps):
     auth,
     events,
     webhooks,
+    history,
     stop: () => {
       sync.stop();
       auth.stop();

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { normalizeOrigin } from './auth/origin.js';
 import { MIN_SECRET_LENGTH } from './auth/tokens.js';
+import { readHistoryConfig, type HistoryConfig } from './history/config.js';
 import { readWebhookConfig, type WebhookConfig } from './webhooks/config.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -69,6 +70,8 @@ export interface Config {
   maxFileBytes: number;
   /** How long an uploaded file may stay unreferenced by its document before it is deleted (`UNREFERENCED_FILE_GRACE_MS`). */
   unreferencedFileGraceMs: number;
+  /** Version history (`VERSION_*`): interval of automatic versions, retention. */
+  history: HistoryConfig;
 }
 
 export class ConfigError extends Error {
@@ -210,5 +213,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     maxContentBytes: integer(env, 'MAX_CONTENT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     maxFileBytes: integer(env, 'MAX_FILE_BYTES', 10 * 1024 * 1024, 1024, 256 * 1024 * 1024),
     unreferencedFileGraceMs: integer(env, 'UNREFERENCED_FILE_GRACE_MS', 24 * 3600_000, 60_000, 365 * 24 * 3600_000),
+    history: readHistoryConfig(env, (message) => {
+      throw new ConfigError(message);
+    }),
   };
 }

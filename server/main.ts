@@ -54,7 +54,7 @@ const metrics = createMetrics();
 const cluster = config.redisUrl
   ? new (await import('./cluster/redis-relay.js')).RedisRelay({ url: config.redisUrl, logger, metrics: metrics.cluster })
   : null;
-const { app, wss, handleUpgrade, sockets, registry, stop, webhooks } = createApp({ config, store, metrics, logger, cluster });
+const { app, wss, handleUpgrade, sockets, registry, stop, webhooks, history } = createApp({ config, store, metrics, logger, cluster });
 // Before serving: the default endpoint (WEBHOOK_URL) is in place before the first edit is told.
 await webhooks.start().catch((error: unknown) => {
   logger.fatal({ err: error }, 'cannot start webhooks');
@@ -88,6 +88,7 @@ async function shutdown(signal: string): Promise<void> {
   stop();
   // Commit what is pending first, then tell clients to reconnect (to us after restart, or elsewhere).
   await Promise.all(registry.rooms().map((room) => room.drain()));
+  await history.stop(); // the versions of edits still pending, while their rooms are loaded
   for (const room of registry.rooms()) room.closeConnections(CloseCode.ServiceRestart, 'server restarting');
   for (const ws of sockets()) ws.close(CloseCode.ServiceRestart, 'server restarting');
   await registry.closeAll();

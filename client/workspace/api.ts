@@ -80,3 +80,26 @@ export type ExportFormat = 'markdown' | 'html';
 export function documentUrl(name: string): string {
   return `/d/${encodeURIComponent(name)}`;
 }
+
+/** A version of a document (server/http/versions.ts). */
+export interface VersionInfo {
+  id: string;
+  createdAt: number;
+  label: string | null;
+  kind: 'automatic' | 'manual' | 'restore';
+  authors: string[];
+  bytes: number;
+}
+
+const versionsPath = (name: string, rest = '') => `/api/documents/${encodeURIComponent(name)}/versions${rest}`;
+
+/** Version history of a document. */
+export const versionsApi = {
+  list: (name: string) => request<{ versions: VersionInfo[] }>('GET', versionsPath(name)).then((r) => r.versions),
+  /** Saves the current content as a version named `label`. */
+  save: (name: string, label: string) => request<VersionInfo>('POST', versionsPath(name), { label }),
+  rename: (name: string, id: string, label: string) => request<VersionInfo>('PATCH', versionsPath(name, `/${id}`), { label }),
+  /** The version's content as ProseMirror JSON. */
+  content: (name: string, id: string) => request<unknown>('GET', versionsPath(name, `/${id}/content?format=json`)),
+  restore: (name: string, id: string) => request<{ restored: VersionInfo; before: VersionInfo }>('POST', versionsPath(name, `/${id}/restore`), {}),
+};

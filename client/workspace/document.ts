@@ -15,6 +15,7 @@ import { displayName, getName } from './identity.js';
 import { listenForShortcutHelp, showShortcutHelp } from './shortcut-help.js';
 import { getToken } from './token.js';
 import { wordCountView } from './word-count.js';
+import { historyPanel } from './history-panel.js';
 
 
 /** The text of the first non-empty block: the title of a document nobody titled. */
@@ -63,6 +64,7 @@ export function renderDocument(app: HTMLElement, name: string): EditorHandle {
     },
     announce,
     onDeleted: () => {
+      history.destroy();
       editor.destroy();
       location.assign('/');
     },
@@ -70,9 +72,11 @@ export function renderDocument(app: HTMLElement, name: string): EditorHandle {
   const helpButton = h('button', { type: 'button', class: 'button', title: 'Keyboard shortcuts (Ctrl+/ or ?)' }, 'Shortcuts');
   helpButton.addEventListener('click', () => void showShortcutHelp());
   actions.appendChild(helpButton);
+  const history = historyPanel({ name, current: () => editor.view.state.doc, announce });
+  actions.prepend(history.button);
   const docBar = h('div', { class: 'doc-bar' }, h('div', { class: 'doc-messages' }, actionError, notice), actions);
   const skip = skipLink('Skip to the text', () => editor.focus());
-  app.replaceChildren(skip, header, h('main', { class: 'doc-page', id: 'main' }, notices, docBar, host));
+  app.replaceChildren(skip, header, h('main', { class: 'doc-page', id: 'main' }, notices, docBar, host, history.panel));
 
   const editor = mountEditor(host, {
     document: name,

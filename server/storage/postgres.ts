@@ -5,6 +5,7 @@ import { DocumentDeletedError, type DocumentInfo, type DocumentStore, type Logge
 import { asBytes } from './bytes.js';
 import { inTransaction } from './postgres-transaction.js';
 import { MARK_APPEND_CTE, POSTGRES_WEBHOOK_MIGRATION, createPostgresWebhookStore, markCreated } from './postgres-webhooks.js';
+import { POSTGRES_VERSION_MIGRATION, createPostgresVersionStore } from './postgres-versions.js';
 import { withTimeout } from '../with-timeout.js';
 import { POSTGRES_FILE_MIGRATION, createPostgresFileStore, deleteFilesOf } from './postgres-files.js';
 
@@ -59,6 +60,8 @@ const MIGRATIONS: readonly string[] = [
   POSTGRES_WEBHOOK_MIGRATION,
   // Files (images) uploaded into documents (postgres-files.ts).
   POSTGRES_FILE_MIGRATION,
+  // Version history (postgres-versions.ts).
+  POSTGRES_VERSION_MIGRATION,
 ];
 
 /** Arbitrary but fixed key of the advisory lock that serialises migrations. */
@@ -126,6 +129,7 @@ const Q = {
                 WHERE name = $1 AND deleted_at IS NULL`,
   deleteLog: 'DELETE FROM updates WHERE name = $1',
   deleteText: 'DELETE FROM document_text WHERE name = $1',
+  deleteVersions: 'DELETE FROM document_versions WHERE document = $1',
 } as const;
 
 function query(name: keyof typeof Q, values: unknown[]): pg.QueryConfig {
@@ -241,6 +245,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     kind: 'postgres',
     webhooks: createPostgresWebhookStore(pool),
     files: createPostgresFileStore(pool),
+    versions: createPostgresVersionStore(pool),
     async load(name): Promise<StoredDocument> {
       const { snapshot, updates, seq } = await readSince(name, -1);
       return { snapshot, updates: updates.map((row) => row.update), seq };
@@ -309,6 +314,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
         await client.query(query('deleteLog', [name]));
         await client.query(query('deleteText', [name]));
         await deleteFilesOf(client, name);
+        await client.query(query('deleteVersions', [name]));
         return true;
       });
     },

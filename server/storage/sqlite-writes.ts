@@ -11,7 +11,7 @@ export type WriteOp =
   | { op: 'setTitle'; name: string; title: string }
   | { op: 'setText'; name: string; text: string }
   | { op: 'delete'; name: string }
-  /** Webhook outbox and file writes (sqlite-webhooks.ts, sqlite-files.ts), sharing the group commit; they run in a savepoint of their own. */
+  /** Webhook outbox, file and version writes (sqlite-webhooks.ts, sqlite-files.ts, sqlite-versions.ts), sharing the group commit; they run in a savepoint of their own. */
   | { op: 'custom'; run: () => WriteResult };
 
 /** append: the sequence number (DELETED for a deleted document); create/setTitle/setText/delete: whether a row changed; compact: null. */
@@ -53,6 +53,7 @@ export function createBatchWriter(db: Database.Database): (batch: readonly Write
   );
   const deleteLog = db.prepare<[string]>('DELETE FROM updates WHERE name = ?');
   const deleteText = db.prepare<[string]>('DELETE FROM document_text WHERE name = ?');
+  const deleteVersions = db.prepare<[string]>('DELETE FROM document_versions WHERE document = ?');
   // Webhooks: the mark of changes not yet told, in the same transaction as the change (sqlite-webhooks.ts).
   const changeMarks = prepareChangeMarks(db);
   // Files go with their document, in the transaction that deletes it (sqlite-files.ts).
@@ -95,6 +96,7 @@ export function createBatchWriter(db: Database.Database): (batch: readonly Write
             deleteLog.run(write.name);
             deleteText.run(write.name);
             deleteFiles(write.name);
+            deleteVersions.run(write.name);
           }
           return deleted;
         }

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { listPatterns, nameRange, sqliteGlob } from './list-patterns.js';
 import { fts5Query, queryWords } from './search-query.js';
 import { DELETED, createWriteQueue } from './sqlite-writes.js';
+import { SQLITE_VERSION_SCHEMA, createSqliteVersionStore } from './sqlite-versions.js';
 import { SQLITE_WEBHOOK_SCHEMA, createSqliteWebhookStore } from './sqlite-webhooks.js';
 import { SQLITE_FILE_SCHEMA, createSqliteFileStore } from './sqlite-files.js';
 import { DocumentDeletedError, type DocumentInfo, type DocumentStore, type LoggedUpdate, type StoredDocument } from './types.js';
@@ -89,6 +90,7 @@ export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
   addMissingColumns(db);
   db.exec(SQLITE_WEBHOOK_SCHEMA);
   db.exec(SQLITE_FILE_SCHEMA);
+  db.exec(SQLITE_VERSION_SCHEMA);
 
   const statements = {
     document: db.prepare<[string], { seq: number; snapshot: Buffer | null; snapshot_seq: number; deleted_at: number | null }>(
@@ -202,6 +204,7 @@ export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
     kind: 'sqlite',
     webhooks: createSqliteWebhookStore(db, writes),
     files: createSqliteFileStore(db, writes),
+    versions: createSqliteVersionStore(db, writes),
     async load(name): Promise<StoredDocument> {
       const { snapshot, updates, seq } = readTx(name, -1);
       return { snapshot, updates: updates.map((row) => row.update), seq };

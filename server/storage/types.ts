@@ -1,4 +1,5 @@
 import type { FileStore } from './file-store.js';
+import type { VersionStore } from './version-store.js';
 import type { WebhookStore } from './webhook-store.js';
 
 /**
@@ -44,6 +45,8 @@ export interface DocumentStore {
   readonly webhooks?: WebhookStore;
   /** Files (images) uploaded into documents, in the same database; deleted with their document (file-store.ts). */
   readonly files?: FileStore;
+  /** Version history (version-store.ts), in the same database; deleted with their document. */
+  readonly versions?: VersionStore;
   /**
    * Loads the snapshot and all later rows. A document that does not exist loads empty; a deleted
    * one throws DocumentDeletedError (so does readSince; append rejects with it).
@@ -85,7 +88,7 @@ export interface DocumentStore {
    */
   search(query: string, limit: number, patterns?: readonly string[]): Promise<DocumentInfo[]>;
   /**
-   * Deletes the document, its history (log, snapshot, title, text) and its files for good; resolves true if
+   * Deletes the document, its history (log, snapshot, title, text, versions) and its files for good; resolves true if
    * it existed. The name stays reserved: loading it throws DocumentDeletedError and appends are
    * refused, so a client still holding the document cannot bring it back, until `create`.
    */

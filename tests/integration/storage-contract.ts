@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { DocumentDeletedError, type DocumentStore } from '../../server/storage/types.js';
 import { describeFileStoreContract } from './storage-files-contract.js';
+import { describeVersionStoreContract } from './storage-versions-contract.js';
 import { describeWebhookOutboxContract } from './storage-webhooks-contract.js';
 
 export interface StoreBackend {
@@ -362,5 +363,6 @@ export function describeStoreContract(label: string, createBackend: () => Promis
 
     describeWebhookOutboxContract({ store: () => store, open });
     describeFileStoreContract({ store: () => store, open });
+    describeVersionStoreContract({ store: () => store, open });
   });
 }
