@@ -7,6 +7,8 @@ describe('configuration', () => {
     ['PORT', '70000', /PORT must be between 0 and 65535/],
     ['LOG_LEVEL', 'loud', /LOG_LEVEL must be one of/],
     ['SQLITE_SYNCHRONOUS', 'sometimes', /SQLITE_SYNCHRONOUS must be one of full, normal/],
+    ['WS_COMPRESSION', 'maybe', /WS_COMPRESSION must be one of on, off/],
+    ['LOG_PROTOCOL', 'team/*,bell\u0007', /LOG_PROTOCOL must be a comma-separated list of document patterns like team\/\* \(document pattern contains control characters/],
   ])('refuses %s=%s at start with a message naming the variable', async (key, value, message) => {
     // startRefused kills a server that starts anyway (and fails the test) instead of leaving it running.
     const output = await startRefused({ env: { [key]: value } });
