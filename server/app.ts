@@ -17,12 +17,16 @@ import { createDocumentRoutes } from './http/documents.js';
 import { createFileRoutes, fileWriteTypes, isUploadPath } from './http/files.js';
 import { createFileSweeper } from './files/sweeper.js';
 import { createWebhookRoutes, webhookWriteTypes } from './http/webhooks.js';
+import { createAdminRoutes } from './http/admin.js';
+import { createProtocolLog } from './sync/protocol-log.js';
 import { createHealthRoutes } from './http/health.js';
 import { createMetricsRoutes } from './http/metrics.js';
 import { notFound } from './http/not-found.js';
 import { createStaticRoutes } from './http/static.js';
 import { securityHeaders } from './http/security-headers.js';
 import { createSyncEndpoint, selectSubprotocol } from './http/sync.js';
+import { perMessageDeflate, startIdleStreamRelease } from './http/ws-compression.js';
+import { compressResponses } from './http/compression.js';
 import { ConnectionLimiter } from './limits/connection-limiter.js';
 import { createTokenBuckets } from './limits/token-bucket.js';
 import { UntrustedProxyCheck } from './limits/untrusted-proxy.js';
@@ -101,7 +105,7 @@ export function createApp({ config, store, metrics, logger, cluster }: AppDeps):
     noServer: true,
     clientTracking: false,
     maxPayload: config.maxMessageBytes,
-    perMessageDeflate: false,
+    perMessageDeflate: perMessageDeflate(config.wsCompression),
     handleProtocols: selectSubprotocol,
     closeTimeout: 5_000,
   };
@@ -120,10 +124,15 @@ export function createApp({ config, store, metrics, logger, cluster }: AppDeps):
     untrustedProxy,
     handshakeTimeoutMs: config.handshakeTimeoutMs,
     rateLimits: { messagesPerSecond: config.maxMessagesPerSecond, bytesPerSecond: config.maxBytesPerSecond, maxMessageBytes: config.maxMessageBytes },
+    protocolLog: createProtocolLog(config.logProtocol, logger),
   });
+
+  // Compression state of connections that went quiet is freed (memory per idle connection).
+  const stopStreamRelease = config.wsCompression ? startIdleStreamRelease(sync.sockets) : null;
 
   const app = new Hono();
   app.use('*', securityHeaders({ frameAncestors: config.frameAncestors }));
+  app.use('*', compressResponses());
   app.use('*', async (c, next) => {
     untrustedProxy.forwardedForProblem(c.req.header('x-forwarded-for'));
     await next();
@@ -158,6 +167,7 @@ export function createApp({ config, store, metrics, logger, cluster }: AppDeps):
       return room ? deriveTitle(room.doc) : null;
     },
   });
+  app.route('/api/admin', createAdminRoutes({ open: auth.open, loopbackOnly: isLoopbackHost(config.host), rooms: () => registry.rooms() }));
   app.route('/api/webhooks', createWebhookRoutes(webhooks, { open: auth.open, loopbackOnly: isLoopbackHost(config.host), allowPrivate: config.webhooks.allowPrivate }));
   const perMinute = config.maxDocumentCreationsPerMinute;
   const creations = perMinute > 0 ? createTokenBuckets({ perMinute, capacity: perMinute }) : null;
@@ -192,6 +202,7 @@ export function createApp({ config, store, metrics, logger, cluster }: AppDeps):
     history,
     stop: () => {
       sync.stop();
+      stopStreamRelease?.();
       auth.stop();
       fileSweeper?.stop();
     },

@@ -1,7 +1,10 @@
 import path from 'node:path';
 import { normalizeOrigin } from './auth/origin.js';
+import { patternProblem } from './auth/patterns.js';
 import { MIN_SECRET_LENGTH } from './auth/tokens.js';
 import { readHistoryConfig, type HistoryConfig } from './history/config.js';
+import { WS_COMPRESSION_DEFAULT } from './http/ws-compression.js';
+import { readTlsFiles, TlsFileError, type TlsFiles } from './tls.js';
 import { readWebhookConfig, type WebhookConfig } from './webhooks/config.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -72,6 +75,12 @@ export interface Config {
   unreferencedFileGraceMs: number;
   /** Version history (`VERSION_*`): interval of automatic versions, retention. */
   history: HistoryConfig;
+  /** `TLS_CERT_FILE` and `TLS_KEY_FILE`: serve HTTPS and wss:// on PORT; null serves plain HTTP. */
+  tls: TlsFiles | null;
+  /** permessage-deflate on WebSockets for clients that offer it (`WS_COMPRESSION`). */
+  wsCompression: boolean;
+  /** Document patterns (`LOG_PROTOCOL`) whose frames are logged one line each; null logs none. */
+  logProtocol: string[] | null;
 }
 
 export class ConfigError extends Error {
@@ -171,6 +180,39 @@ function flag(env: Env, key: string): boolean {
   return value === '1' || value === 'true' || value === 'yes';
 }
 
+/**
+ * TLS_CERT_FILE and TLS_KEY_FILE, both or neither. The files are read and checked here (PEM, key
+ * matching the certificate), so that a bad pair stops the server at start rather than at the first
+ * handshake.
+ */
+function tlsFiles(env: Env, cwd: string): TlsFiles | null {
+  const cert = env.TLS_CERT_FILE?.trim();
+  const key = env.TLS_KEY_FILE?.trim();
+  if (!cert && !key) return null;
+  if (!cert) throw new ConfigError('TLS_CERT_FILE must be set too when TLS_KEY_FILE is (the certificate chain in PEM)');
+  if (!key) throw new ConfigError('TLS_KEY_FILE must be set too when TLS_CERT_FILE is (the private key in PEM)');
+  const files = { certFile: path.resolve(cwd, cert), keyFile: path.resolve(cwd, key) };
+  try {
+    readTlsFiles(files);
+  } catch (error) {
+    if (error instanceof TlsFileError) throw new ConfigError(error.message);
+    throw error;
+  }
+  return files;
+}
+
+/** LOG_PROTOCOL: comma-separated document patterns as in tokens (`team/*`, `*`). */
+function documentPatterns(env: Env, key: string): string[] | null {
+  const raw = env[key]?.trim();
+  if (!raw) return null;
+  const list = raw.split(',').map((entry) => entry.trim()).filter(Boolean);
+  for (const entry of list) {
+    const problem = patternProblem(entry);
+    if (problem) throw new ConfigError(`${key} must be a comma-separated list of document patterns like team/* (${problem}), got "${entry}"`);
+  }
+  return list;
+}
+
 /** Reads and validates the configuration; throws ConfigError with a message naming the variable. */
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
   const host = (env.HOST ?? '127.0.0.1').trim();
@@ -216,5 +258,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     history: readHistoryConfig(env, (message) => {
       throw new ConfigError(message);
     }),
+    tls: tlsFiles(env, cwd),
+    wsCompression: oneOf(env, 'WS_COMPRESSION', ['on', 'off'] as const, WS_COMPRESSION_DEFAULT) === 'on',
+    logProtocol: documentPatterns(env, 'LOG_PROTOCOL'),
   };
 }

@@ -1,4 +1,5 @@
 import { serve } from '@hono/node-server';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { CloseCode } from '../shared/protocol.js';
 import { createApp } from './app.js';
@@ -7,6 +8,7 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createStore } from './storage/index.js';
+import { readTlsFiles, watchCertificates, type CertificateReloader, type TlsCredentials, type TlsFiles } from './tls.js';
 
 function readConfig(): Config {
   try {
@@ -64,12 +66,40 @@ await webhooks.start().catch((error: unknown) => {
 // Request headers (WebSocket upgrades included) must arrive within HANDSHAKE_TIMEOUT_MS; Node
 // checks once a second (its default, 30 s, would let a slow client hold a socket much longer).
 const serverOptions = { headersTimeout: config.handshakeTimeoutMs, connectionsCheckingInterval: 1_000 };
-const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host, serverOptions }, (info: AddressInfo) => {
+// TLS_CERT_FILE/TLS_KEY_FILE: HTTPS and wss:// on the same port (checked in loadConfig; read again
+// here, so that the certificate served is the one on disk now).
+function readCredentials(files: TlsFiles): TlsCredentials {
+  try {
+    return readTlsFiles(files);
+  } catch (error) {
+    process.stderr.write(`configuration error: ${(error as Error).message}\n`);
+    process.exit(78);
+  }
+}
+const credentials = config.tls ? readCredentials(config.tls) : null;
+const onListening = (info: AddressInfo) => {
   logger.info(
-    { host: info.address, port: info.port, storage: store.kind, dataDir: store.kind === 'sqlite' ? config.dataDir : undefined, instance: cluster?.instanceId },
+    {
+      host: info.address,
+      port: info.port,
+      tls: credentials !== null,
+      ...(credentials && { certificate: credentials.fingerprint, certificateValidTo: credentials.validTo }),
+      storage: store.kind,
+      dataDir: store.kind === 'sqlite' ? config.dataDir : undefined,
+      instance: cluster?.instanceId,
+    },
     'listening',
   );
-});
+};
+const server = credentials
+  ? serve({ fetch: app.fetch, port: config.port, hostname: config.host, createServer: createHttpsServer, serverOptions: { ...serverOptions, cert: credentials.cert, key: credentials.key } }, onListening)
+  : serve({ fetch: app.fetch, port: config.port, hostname: config.host, serverOptions }, onListening);
+// Renewed certificates are picked up when the files change, or at once on SIGHUP.
+let certificates: CertificateReloader | null = null;
+if (config.tls && credentials) {
+  certificates = watchCertificates(server as HttpsServer, config.tls, logger, credentials);
+  process.on('SIGHUP', () => certificates?.reload('SIGHUP'));
+}
 // Handshakes go to the sync endpoint directly rather than through Hono (serve's `websocket`
 // option), so that no request object of Hono's lives as long as the socket.
 server.on('upgrade', handleUpgrade);
@@ -84,6 +114,7 @@ async function shutdown(signal: string): Promise<void> {
   shuttingDown = true;
   logger.info({ signal }, 'shutting down');
   server.close();
+  certificates?.stop();
   wss.close(); // handshakes still arriving on open connections are refused with 503
   stop();
   // Commit what is pending first, then tell clients to reconnect (to us after restart, or elsewhere).

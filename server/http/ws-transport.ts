@@ -40,6 +40,10 @@ export class WebSocketTransport implements SyncTransport {
     this.ws.close(code, closeReason(reason));
   }
 
+  get remoteAddress(): string {
+    return this.slot.address;
+  }
+
   get bufferedAmount(): number {
     return this.ws.bufferedAmount;
   }

@@ -8,6 +8,8 @@ export interface ConnectionLimits {
 /** An admitted connection's place in the counts; `release()` gives it back (again is harmless). */
 export interface Slot {
   readonly ok: true;
+  /** The client address it is counted against. */
+  readonly address: string;
   release(): void;
 }
 
@@ -38,7 +40,7 @@ class AdmittedSlot implements Slot {
 
   constructor(
     private readonly counts: Counts,
-    private readonly address: string,
+    readonly address: string,
   ) {}
 
   release(): void {

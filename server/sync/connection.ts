@@ -1,5 +1,6 @@
 import { CloseCode } from '../../shared/protocol.js';
-import type { SyncTransport } from './transport.js';
+import type { FrameLog } from './protocol-log.js';
+import type { SyncTransport, TransportKind } from './transport.js';
 
 export interface ConnectionAccess {
   /** Who is connected, for logs; never a token. */
@@ -22,6 +23,14 @@ export class Connection {
   wantsSavedState = false;
   /** performance.now() of the last frame sent; rooms skip pure echoes to a connection that hears from us anyway. */
   lastSentAt = 0;
+  /** When it connected (ms since the epoch), and what it sent and was sent: the admin listing's figures. */
+  readonly connectedAt = Date.now();
+  messagesIn = 0;
+  bytesIn = 0;
+  messagesOut = 0;
+  bytesOut = 0;
+  /** Set when LOG_PROTOCOL matches its document: every frame both ways is summarised in the log. */
+  frameLog: FrameLog | null = null;
   private isClosed = false;
 
   constructor(
@@ -34,6 +43,30 @@ export class Connection {
     return this.isClosed;
   }
 
+  get transportKind(): TransportKind {
+    return this.transport.kind;
+  }
+
+  /** The client's address as the connection limits count it (X-Forwarded-For with TRUST_PROXY), if the transport knows it. */
+  get remoteAddress(): string | null {
+    return this.transport.remoteAddress ?? null;
+  }
+
+  /** Bytes queued for this client and not yet handed to the OS. */
+  get queuedBytes(): number {
+    return this.transport.bufferedAmount;
+  }
+
+  /**
+   * Counts a frame the client sent (told by its RoomAttachment for every frame it accepts,
+   * whatever the transport): two additions, no allocation.
+   */
+  received(frame: Uint8Array): void {
+    this.messagesIn++;
+    this.bytesIn += frame.byteLength;
+    this.frameLog?.frame(this.id, 'in', frame);
+  }
+
   /** Sends a frame; a consumer too slow to keep its queue under the limit is closed instead. */
   send(frame: Uint8Array): void {
     if (this.isClosed) return;
@@ -42,6 +75,9 @@ export class Connection {
       return;
     }
     this.lastSentAt = performance.now();
+    this.messagesOut++;
+    this.bytesOut += frame.byteLength;
+    this.frameLog?.frame(this.id, 'out', frame);
     this.transport.send(frame);
   }
 

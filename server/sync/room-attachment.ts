@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js';
 import type { SyncMetrics } from '../metrics.js';
 import { Connection, type ConnectionAccess } from './connection.js';
 import { classifyEarlyFrame, type StoredStateAnswer } from './loading-stage.js';
+import type { ProtocolLog } from './protocol-log.js';
 import type { Room } from './room.js';
 import { DocumentDeletedError } from '../storage/types.js';
 import { RoomLimitError, type RoomRegistry } from './room-registry.js';
@@ -19,6 +20,8 @@ export interface AttachOptions {
    * it is back within them (see RateLimiter); one that stays over is closed with 4429.
    */
   rateLimits?: RateLimits;
+  /** LOG_PROTOCOL: frames of matching documents are summarised in the log. */
+  protocolLog?: ProtocolLog | null;
 }
 
 /** Frames a client may send while its document is still loading; more is a flood. */
@@ -56,6 +59,7 @@ export class RoomAttachment {
     private readonly options: AttachOptions,
   ) {
     this.connection = new Connection(transport, access, options.maxBufferedBytes);
+    this.connection.frameLog = options.protocolLog?.forDocument(documentName) ?? null;
     this.rate = options.rateLimits ? RateLimiter.create(options.rateLimits) : null;
     options.metrics.connections.inc();
     void this.attach(documentName);
@@ -66,6 +70,7 @@ export class RoomAttachment {
     // Frames still arriving after the server closed the connection are not handled.
     if (connection.closed) return;
     if (this.rate && !this.paced(frame)) return;
+    connection.received(frame);
     if (this.room) {
       this.room.receive(connection, frame);
     } else if (this.queue && this.queue.length < MAX_QUEUED_FRAMES) {

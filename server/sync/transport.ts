@@ -24,6 +24,11 @@ export interface SyncTransport {
    * after it are not handled.
    */
   close(code: number, reason: string): void;
+  /**
+   * The client's address as the connection limits count it (the last X-Forwarded-For entry with
+   * TRUST_PROXY), for the admin listing; absent where there is no client (internal writes).
+   */
+  readonly remoteAddress?: string;
   /** Bytes queued for sending but not yet handed to the OS: a client too slow to read is closed on it. */
   readonly bufferedAmount: number;
   /**

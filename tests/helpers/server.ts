@@ -98,14 +98,16 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
       resolve(code);
     }),
   );
+  let tls = false;
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not listen within ${options.timeoutMs ?? 20_000} ms:\n${logs.join('\n')}`)), options.timeoutMs ?? 20_000);
     const onLine = (line: string) => {
       logs.push(line);
       if (!line.includes('"listening"')) return;
       try {
-        const parsed = JSON.parse(line) as { port?: number };
+        const parsed = JSON.parse(line) as { port?: number; tls?: boolean };
         if (typeof parsed.port === 'number') {
+          tls = parsed.tls === true;
           clearTimeout(timer);
           resolve(parsed.port);
         }
@@ -122,8 +124,9 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
   });
   return {
     port,
-    httpUrl: `http://127.0.0.1:${port}`,
-    syncUrl: `ws://127.0.0.1:${port}/sync`,
+    // With TLS_CERT_FILE/TLS_KEY_FILE the server speaks HTTPS and wss:// on the same port.
+    httpUrl: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
+    syncUrl: `${tls ? 'wss' : 'ws'}://127.0.0.1:${port}/sync`,
     dataDir,
     child,
     logs,
