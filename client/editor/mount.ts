@@ -10,6 +10,7 @@ import { createAccessProbe } from './access-probe.js';
 import { boundStateFactory } from './bound-state.js';
 import { createContentGuard, type ContentGuard } from './content-guard.js';
 import { Emitter } from './emitter.js';
+import { createFindBar } from './find.js';
 import { reportSyncFailures } from './guarded-sync.js';
 import { createLayout } from './layout.js';
 import { LocalUser } from './local-user.js';
@@ -18,6 +19,7 @@ import { httpBase, syncUrl } from './server-url.js';
 import { StatusStore } from './status-store.js';
 import { showStatus } from './status-view.js';
 import { injectStyles } from './styles.js';
+import { createTableBar } from './table-bar.js';
 import { createToolbar } from './toolbar.js';
 import type { EditorEvents, EditorHandle, MountOptions } from './types.js';
 
@@ -70,7 +72,9 @@ export function mountEditor(element: HTMLElement, options: MountOptions): Editor
   // --- editor
   const layout = createLayout(element, { toolbar: options.toolbar !== false, meta: options.presence !== false });
   const { root } = layout;
-  const toolbar = createToolbar(layout.toolbar, layout.linkForm);
+  const findBar = createFindBar(layout.findBar);
+  const toolbar = createToolbar(layout.toolbar, layout.linkForm, findBar.open);
+  const tableBar = createTableBar(layout.tableBar);
   let guard: ContentGuard | undefined; // set right after the view exists
   // Starts unbound: the content guard binds y-prosemirror only to content that fits the schema.
   const view = new EditorView(layout.surface, {
@@ -88,7 +92,7 @@ export function mountEditor(element: HTMLElement, options: MountOptions): Editor
     schema,
     view,
     surface: layout.surface,
-    boundState: boundStateFactory({ fragment, awareness, toolbar, placeholder: options.placeholder ?? 'Start writing…' }),
+    boundState: boundStateFactory({ fragment, awareness, toolbar, tableBar, findBar, placeholder: options.placeholder ?? 'Start writing…' }),
     onPausedChange: (paused, reason) => {
       root.dataset.paused = String(paused);
       // Our caret pointed into the editor that is gone (y-prosemirror clears it on blur, which the guard holds back).

@@ -1,6 +1,10 @@
-import css from './editor.css?inline';
+import editorCss from './editor.css?inline';
+import richContentCss from './rich-content.css?inline';
 
 const STYLE_ID = 'collab-editor-styles';
+
+/** The editor's styles, then those of the rich content (tables, task lists, menus), which build on them. */
+const css = `${editorCss}\n${richContentCss}`;
 
 /** Adds the editor's stylesheet to the page once (the library is a single JS file). */
 export function injectStyles(): void {

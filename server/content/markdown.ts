@@ -5,6 +5,8 @@ import { MarkdownParser, MarkdownSerializer, defaultMarkdownSerializer } from 'p
 import { MAX_NESTING_DEPTH } from '../../shared/content-rules.js';
 import { safeHref } from '../../shared/schema.js';
 import { ContentError } from './fit.js';
+import { balanceInlineTags, inlineHtmlTags } from './markdown-inline-html.js';
+import { alignOfToken, cellLine, fitBlockTokens, richMarkSerializers, richNodeSerializers, richParseSpecs } from './markdown-rich.js';
 
 /**
  * markdown-it stops parsing (silently dropping the rest of the input) once blocks nest this deep;
@@ -14,15 +16,16 @@ import { ContentError } from './fit.js';
 const MARKDOWN_MAX_NESTING = MAX_NESTING_DEPTH + 10;
 
 /**
- * CommonMark, plus what the schema can hold of the usual extensions: bare URLs become links
- * (linkify). No raw HTML (it stays text). Tables and strikethrough have no node or mark here,
- * so they stay the text they are.
+ * CommonMark, plus the GFM extensions the schema can hold: bare URLs become links (linkify),
+ * tables, strikethrough and task lists (markdown-rich.ts). No raw HTML (it stays text) but for
+ * the few tags the export writes for what Markdown has no syntax for (markdown-inline-html.ts).
  */
 function tokenizer(): MarkdownIt {
   const md = new MarkdownIt('commonmark', { html: false, linkify: true });
   // An option markdown-it reads (lib/parser_block) but does not declare in its types.
   (md.options as { maxNesting?: number }).maxNesting = MARKDOWN_MAX_NESTING;
-  md.enable('linkify');
+  md.enable(['linkify', 'table', 'strikethrough']);
+  md.use(inlineHtmlTags);
   return md;
 }
 
@@ -36,10 +39,10 @@ function fitTokens(tokens: Token[]): Token[] {
   let deepest = 0;
   for (const token of tokens) {
     if (token.level > deepest) deepest = token.level;
-    if (token.children) token.children = fitInline(token.children);
+    if (token.children) token.children = balanceInlineTags(fitInline(token.children));
   }
   if (deepest > MAX_NESTING_DEPTH) throw new ContentError(`markdown nested deeper than ${MAX_NESTING_DEPTH} levels`);
-  return tokens;
+  return fitBlockTokens(tokens);
 }
 
 function fitInline(tokens: Token[]): Token[] {
@@ -87,7 +90,7 @@ export function createMarkdownConverter(schema: Schema): MarkdownConverter {
     { parse: (src: string, env: unknown) => fitTokens(md.parse(src, env)) } as unknown as MarkdownIt,
     {
       blockquote: { block: 'blockquote' },
-      paragraph: { block: 'paragraph' },
+      paragraph: { block: 'paragraph', getAttrs: (token) => ({ align: alignOfToken(token) }) },
       list_item: { block: 'list_item' },
       bullet_list: { block: 'bullet_list' },
       ordered_list: {
@@ -97,7 +100,7 @@ export function createMarkdownConverter(schema: Schema): MarkdownConverter {
           return { order: start === null ? 1 : Number(start) };
         },
       },
-      heading: { block: 'heading', getAttrs: (token) => ({ level: Number(token.tag.slice(1)) }) },
+      heading: { block: 'heading', getAttrs: (token) => ({ level: Number(token.tag.slice(1)), align: alignOfToken(token) }) },
       // The schema keeps no language for code blocks: the info string is dropped.
       code_block: { block: 'code_block', noCloseToken: true },
       fence: { block: 'code_block', noCloseToken: true },
@@ -107,10 +110,19 @@ export function createMarkdownConverter(schema: Schema): MarkdownConverter {
       strong: { mark: 'strong' },
       link: { mark: 'link', getAttrs: (token) => ({ href: token.attrGet('href'), title: token.attrGet('title') || null }) },
       code_inline: { mark: 'code', noCloseToken: true },
+      ...richParseSpecs,
     },
   );
-  const { image: _image, ...nodes } = defaultMarkdownSerializer.nodes;
-  const serializer = new MarkdownSerializer(nodes, defaultMarkdownSerializer.marks);
+  const { image: _image, ...baseNodes } = defaultMarkdownSerializer.nodes;
+  const marks = { ...defaultMarkdownSerializer.marks, ...richMarkSerializers };
+  // `<` before a letter or `/` is escaped (`\<`, plain CommonMark): text such as "<u>" or
+  // "<https://x>" must not come back as a tag or an autolink. "a < b" stays as it is.
+  const options = { escapeExtraCharacters: /<(?=[A-Za-z/])/g };
+  // Table cells are one line each: their line breaks are written as <br>.
+  const cellSerializer = new MarkdownSerializer({ ...baseNodes, hard_break: (state) => state.write('<br>') }, marks, options);
+  const cellMarkdown = (cell: PMNode) => cellLine(cellSerializer.serialize(cell, { tightLists: true }));
+  const nodes = { ...baseNodes, ...richNodeSerializers(baseNodes, cellMarkdown) };
+  const serializer = new MarkdownSerializer(nodes, marks, options);
   return {
     parse: (markdown) => parser.parse(markdown),
     // Tight lists (no blank line between items): the schema does not record looseness, and
