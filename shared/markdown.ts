@@ -4,6 +4,8 @@ import type { Schema } from 'prosemirror-model';
 import { MarkdownParser } from 'prosemirror-markdown';
 import { MAX_NESTING_DEPTH } from './content-rules.js';
 import { imageSrcProblem, MAX_IMAGE_ALT_CHARS } from './images.js';
+import { balanceInlineTags, inlineHtmlTags } from './markdown-inline-html.js';
+import { alignOfToken, fitBlockTokens, richParseSpecs } from './markdown-rich.js';
 import { safeHref } from './schema.js';
 
 /**
@@ -20,15 +22,16 @@ import { safeHref } from './schema.js';
 const MARKDOWN_MAX_NESTING = MAX_NESTING_DEPTH + 10;
 
 /**
- * CommonMark, plus what the schema can hold of the usual extensions: bare URLs become links
- * (linkify). No raw HTML (it stays text). Tables and strikethrough have no node or mark here,
- * so they stay the text they are.
+ * CommonMark, plus the GFM extensions the schema can hold: bare URLs become links (linkify),
+ * tables, strikethrough and task lists (markdown-rich.ts). No raw HTML (it stays text) but for
+ * the few tags the export writes for what Markdown has no syntax for (markdown-inline-html.ts).
  */
 export function markdownTokenizer(): MarkdownIt {
   const md = new MarkdownIt('commonmark', { html: false, linkify: true });
   // An option markdown-it reads (lib/parser_block) but does not declare in its types.
   (md.options as { maxNesting?: number }).maxNesting = MARKDOWN_MAX_NESTING;
-  md.enable('linkify');
+  md.enable(['linkify', 'table', 'strikethrough']);
+  md.use(inlineHtmlTags);
   return md;
 }
 
@@ -47,10 +50,10 @@ function fitTokens(tokens: Token[]): Token[] {
   let deepest = 0;
   for (const token of tokens) {
     if (token.level > deepest) deepest = token.level;
-    if (token.children) token.children = fitInline(token.children);
+    if (token.children) token.children = balanceInlineTags(fitInline(token.children));
   }
   if (deepest > MAX_NESTING_DEPTH) throw new MarkdownDepthError(`markdown nested deeper than ${MAX_NESTING_DEPTH} levels`);
-  return tokens;
+  return fitBlockTokens(tokens);
 }
 
 /** The alt text of an image token (markdown-it parses it as inline content). */
@@ -109,7 +112,7 @@ export function createMarkdownParser(schema: Schema): MarkdownParser {
     { parse: (src: string, env: unknown) => fitTokens(md.parse(src, env)) } as unknown as MarkdownIt,
     {
       blockquote: { block: 'blockquote' },
-      paragraph: { block: 'paragraph' },
+      paragraph: { block: 'paragraph', getAttrs: (token) => ({ align: alignOfToken(token) }) },
       list_item: { block: 'list_item' },
       bullet_list: { block: 'bullet_list' },
       ordered_list: {
@@ -119,7 +122,7 @@ export function createMarkdownParser(schema: Schema): MarkdownParser {
           return { order: start === null ? 1 : Number(start) };
         },
       },
-      heading: { block: 'heading', getAttrs: (token) => ({ level: Number(token.tag.slice(1)) }) },
+      heading: { block: 'heading', getAttrs: (token) => ({ level: Number(token.tag.slice(1)), align: alignOfToken(token) }) },
       // The schema keeps no language for code blocks: the info string is dropped.
       code_block: { block: 'code_block', noCloseToken: true },
       fence: { block: 'code_block', noCloseToken: true },
@@ -131,6 +134,7 @@ export function createMarkdownParser(schema: Schema): MarkdownParser {
       strong: { mark: 'strong' },
       link: { mark: 'link', getAttrs: (token) => ({ href: token.attrGet('href'), title: token.attrGet('title') || null }) },
       code_inline: { mark: 'code', noCloseToken: true },
+      ...richParseSpecs,
     },
   );
 }

@@ -1,5 +1,6 @@
 import { Schema, type MarkSpec, type NodeSpec } from 'prosemirror-model';
 import { MAX_IMAGE_ALT_CHARS, imageAltProblem, imageSrcProblem, imageWidthProblem, parsedImageWidth } from './images.js';
+import { richMarks, richNodes, textAlignAttrs } from './rich-schema.js';
 
 /**
  * The rich-text schema of every document: the client's editor uses it, and the server can use it
@@ -43,19 +44,16 @@ const nodes: Record<string, NodeSpec> = {
   doc: { content: 'block+' },
 
   paragraph: {
+    ...textAlignAttrs.paragraph,
     content: 'inline*',
     group: 'block',
-    parseDOM: [{ tag: 'p' }],
-    toDOM: () => ['p', 0],
   },
 
   heading: {
-    attrs: { level: { default: 1, validate: 'number' } },
+    ...textAlignAttrs.heading,
     content: 'inline*',
     group: 'block',
     defining: true,
-    parseDOM: [1, 2, 3, 4, 5, 6].map((level) => ({ tag: `h${level}`, attrs: { level } })),
-    toDOM: (node) => [`h${Math.min(6, Math.max(1, Number(node.attrs.level) || 1))}`, 0],
   },
 
   blockquote: {
@@ -152,6 +150,9 @@ const nodes: Record<string, NodeSpec> = {
       return ['img', attrs];
     },
   },
+
+  // Tables and task lists (shared/rich-schema.ts). New nodes go after the existing ones.
+  ...richNodes,
 };
 
 /** A ProseMirror attribute validator (throws) from a `…Problem` function (returns a message or null). */
@@ -204,6 +205,9 @@ const marks: Record<string, MarkSpec> = {
     parseDOM: [{ tag: 'code' }],
     toDOM: () => ['code', 0],
   },
+
+  // Strikethrough, underline, highlight (shared/rich-schema.ts).
+  ...richMarks,
 };
 
 export const schema = new Schema({ nodes, marks });

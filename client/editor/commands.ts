@@ -1,11 +1,15 @@
 import { baseKeymap, chainCommands, exitCode, setBlockType, toggleMark, wrapIn, lift } from 'prosemirror-commands';
-import { InputRule, inputRules, textblockTypeInputRule, undoInputRule, wrappingInputRule } from 'prosemirror-inputrules';
+import { undoInputRule } from 'prosemirror-inputrules';
 import { keymap } from 'prosemirror-keymap';
 import type { MarkType, NodeType } from 'prosemirror-model';
 import { liftListItem, sinkListItem, splitListItem, wrapInList } from 'prosemirror-schema-list';
-import { TextSelection, type Command, type EditorState, type Plugin } from 'prosemirror-state';
+import type { Command, EditorState, Plugin } from 'prosemirror-state';
 import { redoCommand, undoCommand } from 'y-prosemirror';
+import type { TextAlignment } from '../../shared/rich-schema.js';
 import { schema, safeHref } from '../../shared/schema.js';
+import { markdownShortcuts } from './input-rules.js';
+import { nextCellOrNewRow, previousCell } from './tables.js';
+import { liftTask, sinkTask, splitTask, toggleTaskChecked, toggleTaskList } from './task-list.js';
 
 const { nodes, marks } = schema;
 
@@ -126,28 +130,36 @@ export function setLink(href: string): Command {
 export const undo: Command = undoCommand;
 export const redo: Command = redoCommand;
 
-function inputRulesPlugin(): Plugin {
-  const rules: InputRule[] = [
-    textblockTypeInputRule(/^(#{1,3})\s$/, nodes.heading, (match) => ({ level: match[1]!.length })),
-    wrappingInputRule(/^\s*>\s$/, nodes.blockquote),
-    wrappingInputRule(/^\s*([-+*])\s$/, nodes.bullet_list),
-    wrappingInputRule(
-      /^(\d+)\.\s$/,
-      nodes.ordered_list,
-      (match) => ({ order: Number(match[1]) }),
-      (match, node) => node.childCount + Number(node.attrs.order) === Number(match[1]),
-    ),
-    textblockTypeInputRule(/^```$/, nodes.code_block),
-    // "---" in an empty top-level paragraph becomes a horizontal rule
-    new InputRule(/^---$/, (state, _match, start, end) => {
-      const $start = state.doc.resolve(start);
-      if ($start.depth !== 1 || $start.parent.type !== nodes.paragraph || $start.parent.content.size !== end - start) return null;
-      const before = $start.before();
-      const tr = state.tr.replaceWith(before, $start.after(), [nodes.horizontal_rule.create(), nodes.paragraph.create()]);
-      return tr.setSelection(TextSelection.create(tr.doc, before + 2));
-    }),
-  ];
-  return inputRules({ rules });
+/** The paragraphs and headings the selection touches, with their positions. */
+function alignableBlocks(state: EditorState): Array<{ pos: number; align: unknown }> {
+  const found: Array<{ pos: number; align: unknown }> = [];
+  const { from, to } = state.selection;
+  state.doc.nodesBetween(from, to, (node, pos) => {
+    if (node.type === nodes.paragraph || node.type === nodes.heading) found.push({ pos, align: node.attrs.align });
+    return !node.isTextblock;
+  });
+  return found;
+}
+
+/** True when every paragraph and heading in the selection has this alignment (null: the default). */
+export function alignActive(state: EditorState, align: TextAlignment | null): boolean {
+  const blocks = alignableBlocks(state);
+  return blocks.length > 0 && blocks.every((block) => block.align === align);
+}
+
+/** Aligns the paragraphs and headings in the selection; aligning them as they are already turns it off. */
+export function setAlignment(align: TextAlignment | null): Command {
+  return (state, dispatch) => {
+    const blocks = alignableBlocks(state);
+    if (blocks.length === 0) return false;
+    if (dispatch) {
+      const next = align !== null && alignActive(state, align) ? null : align;
+      const tr = state.tr;
+      for (const { pos } of blocks) tr.setNodeAttribute(pos, 'align', next);
+      dispatch(tr);
+    }
+    return true;
+  };
 }
 
 /**
@@ -159,6 +171,9 @@ export const shortcuts = {
   bold: 'Mod-b',
   italic: 'Mod-i',
   code: 'Mod-e',
+  strike: 'Shift-Mod-x',
+  underline: 'Mod-u',
+  highlight: 'Shift-Mod-h',
   link: 'Mod-k',
   paragraph: 'Shift-Ctrl-0',
   h1: 'Shift-Ctrl-1',
@@ -168,6 +183,9 @@ export const shortcuts = {
   orderedList: 'Shift-Mod-7',
   blockquote: 'Shift-Mod-9',
   codeBlock: 'Shift-Ctrl-\\',
+  taskList: 'Shift-Mod-6',
+  toggleTask: 'Mod-Enter',
+  find: 'Mod-f',
   undo: 'Mod-z',
   redo: 'Shift-Mod-z',
 } as const;
@@ -186,7 +204,7 @@ export function shortcutLabel(key: string): string {
 }
 
 /**
- * Keymaps and input rules. `onLink` opens the toolbar's link field (Mod-k). Undo and redo are
+ * Keymaps and Markdown shortcuts (input-rules.ts). `onLink` opens the toolbar's link field (Mod-k). Undo and redo are
  * y-prosemirror's: they only undo this person's own changes.
  */
 export function editingPlugins(onLink: () => boolean): Plugin[] {
@@ -214,11 +232,20 @@ export function editingPlugins(onLink: () => boolean): Plugin[] {
     [shortcuts.orderedList]: toggleList(nodes.ordered_list),
     [shortcuts.blockquote]: toggleBlockquote(),
     [shortcuts.codeBlock]: toggleBlock(nodes.code_block),
-    'Mod-Enter': hardBreak,
+    [shortcuts.strike]: toggleMark(marks.strike),
+    'Shift-Mod-X': toggleMark(marks.strike),
+    [shortcuts.underline]: toggleMark(marks.underline),
+    'Mod-U': toggleMark(marks.underline),
+    [shortcuts.highlight]: toggleMark(marks.highlight),
+    'Shift-Mod-H': toggleMark(marks.highlight),
+    [shortcuts.taskList]: toggleTaskList,
+    // In a task: check it; elsewhere a line break, as before.
+    [shortcuts.toggleTask]: chainCommands(toggleTaskChecked, hardBreak),
     'Shift-Enter': hardBreak,
-    Enter: splitListItem(nodes.list_item),
-    Tab: sinkListItem(nodes.list_item),
-    'Shift-Tab': liftListItem(nodes.list_item),
+    Enter: chainCommands(splitListItem(nodes.list_item), splitTask),
+    // In a list: nest; in a table: the next cell. Elsewhere Tab leaves the editor (no keyboard trap).
+    Tab: chainCommands(sinkListItem(nodes.list_item), sinkTask, nextCellOrNewRow),
+    'Shift-Tab': chainCommands(liftListItem(nodes.list_item), liftTask, previousCell),
   };
-  return [inputRulesPlugin(), keymap(keys), keymap(baseKeymap)];
+  return [markdownShortcuts(), keymap(keys), keymap(baseKeymap)];
 }

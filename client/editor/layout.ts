@@ -10,6 +10,10 @@ export interface Layout {
   /** The polite live region status changes are announced in (always present, even without the bar). */
   announcer: HTMLElement;
   linkForm: HTMLElement;
+  /** The table's toolbar (table-bar.ts), shown while the selection is in a table. */
+  tableBar: HTMLElement;
+  /** The find-and-replace bar (find.ts), shown after Mod-F. */
+  findBar: HTMLElement;
   /** The alert saying why the server refused (access, a deleted document...), hidden otherwise. */
   notice: HTMLElement;
   /** Holds the ProseMirror view (and, while editing is paused, the read-only rendering). */
@@ -24,12 +28,20 @@ export function createLayout(element: HTMLElement, show: { toolbar: boolean; met
   const status = statusElement();
   const announcer = h('div', { class: 'ce-visually-hidden ce-announcer', role: 'status', 'aria-live': 'polite', 'aria-atomic': 'true' });
   const linkForm = h('div', { class: 'ce-link-form' });
+  const tableBar = h('div');
+  const findBar = h('div');
   const notice = h('div', { class: 'ce-notice ce-refusal-notice', role: 'alert' });
   notice.hidden = true;
   const bar = h('div', { class: 'ce-bar' }, show.toolbar ? toolbar : null, show.meta ? h('div', { class: 'ce-meta' }, presence, status) : null);
   const surface = h('div', { class: 'ce-surface' });
-  if (show.toolbar || show.meta) root.appendChild(bar);
+  // The table and find bars sit in the sticky bar (on lines of their own) when there is one.
+  if (show.toolbar || show.meta) {
+    bar.append(tableBar, findBar);
+    root.appendChild(bar);
+  } else {
+    root.append(tableBar, findBar);
+  }
   root.append(linkForm, notice, surface, announcer);
   element.appendChild(root);
-  return { root, toolbar, presence, status, announcer, linkForm, notice, surface };
+  return { root, toolbar, presence, status, announcer, linkForm, tableBar, findBar, notice, surface };
 }

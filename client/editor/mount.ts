@@ -10,6 +10,7 @@ import { createAccessProbe } from './access-probe.js';
 import { boundStateFactory } from './bound-state.js';
 import { createContentGuard, type ContentGuard } from './content-guard.js';
 import { Emitter } from './emitter.js';
+import { createFindBar } from './find.js';
 import { reportSyncFailures } from './guarded-sync.js';
 import { createLayout } from './layout.js';
 import { LocalUser } from './local-user.js';
@@ -20,6 +21,7 @@ import { canEdit } from './status.js';
 import { showStatus } from './status-view.js';
 import { injectStyles } from './styles.js';
 import { createImages } from './images.js';
+import { createTableBar } from './table-bar.js';
 import { createToolbar } from './toolbar.js';
 import type { EditorEvents, EditorHandle, MountOptions } from './types.js';
 
@@ -73,7 +75,9 @@ export function mountEditor(element: HTMLElement, options: MountOptions): Editor
   const layout = createLayout(element, { toolbar: options.toolbar !== false, meta: options.presence !== false });
   const { root } = layout;
   const images = createImages({ httpBase: httpBase(serverUrl), document: options.document, token: () => token });
-  const toolbar = createToolbar(layout.toolbar, layout.linkForm, images);
+  const findBar = createFindBar(layout.findBar);
+  const toolbar = createToolbar(layout.toolbar, layout.linkForm, findBar.open, images);
+  const tableBar = createTableBar(layout.tableBar);
   let guard: ContentGuard | undefined; // set right after the view exists
   // Starts unbound: the content guard binds y-prosemirror only to content that fits the schema.
   const view = new EditorView(layout.surface, {
@@ -91,7 +95,7 @@ export function mountEditor(element: HTMLElement, options: MountOptions): Editor
     schema,
     view,
     surface: layout.surface,
-    boundState: boundStateFactory({ fragment, awareness, toolbar, images, placeholder: options.placeholder ?? 'Start writing…' }),
+    boundState: boundStateFactory({ fragment, awareness, toolbar, tableBar, findBar, images, placeholder: options.placeholder ?? 'Start writing…' }),
     onPausedChange: (paused, reason) => {
       root.dataset.paused = String(paused);
       // Our caret pointed into the editor that is gone (y-prosemirror clears it on blur, which the guard holds back).

@@ -4,12 +4,14 @@ import type { EditorView } from 'prosemirror-view';
 import { schema } from '../../shared/schema.js';
 import { h } from '../dom.js';
 import {
+  alignActive,
   blockActive,
   insertHorizontalRule,
   insideNode,
   linkAt,
   markActive,
   redo,
+  setAlignment,
   setLink,
   shortcutLabel,
   shortcuts,
@@ -20,6 +22,9 @@ import {
 } from './commands.js';
 import { icon, type IconName } from './icons.js';
 import type { Images } from './images.js';
+import { rovingTabindex } from './roving-tabindex.js';
+import { insertTable, isInTable } from './tables.js';
+import { toggleTaskList } from './task-list.js';
 
 const { nodes, marks } = schema;
 
@@ -34,7 +39,7 @@ interface Item {
 }
 
 /** Toolbar groups, separated by a divider. `action` names are stable: tests and embedders select buttons by them. */
-function groups(openLink: () => void, images: Pick<Images, 'pickImage' | 'canInsert'> | null): Item[][] {
+function groups(openLink: () => void, openFind: () => void, images: Pick<Images, 'pickImage' | 'canInsert'> | null): Item[][] {
   return [
     [
       { action: 'paragraph', label: 'Normal text', text: '¶', shortcut: shortcuts.paragraph, command: toggleBlock(nodes.paragraph), active: (s) => blockActive(s, nodes.paragraph) },
@@ -45,6 +50,9 @@ function groups(openLink: () => void, images: Pick<Images, 'pickImage' | 'canIns
     [
       { action: 'bold', label: 'Bold', icon: 'bold', shortcut: shortcuts.bold, command: toggleMark(marks.strong), active: (s) => markActive(s, marks.strong) },
       { action: 'italic', label: 'Italic', icon: 'italic', shortcut: shortcuts.italic, command: toggleMark(marks.em), active: (s) => markActive(s, marks.em) },
+      { action: 'strike', label: 'Strikethrough', icon: 'strike', shortcut: shortcuts.strike, command: toggleMark(marks.strike), active: (s) => markActive(s, marks.strike) },
+      { action: 'underline', label: 'Underline', icon: 'underline', shortcut: shortcuts.underline, command: toggleMark(marks.underline), active: (s) => markActive(s, marks.underline) },
+      { action: 'highlight', label: 'Highlight', icon: 'highlight', shortcut: shortcuts.highlight, command: toggleMark(marks.highlight), active: (s) => markActive(s, marks.highlight) },
       { action: 'code', label: 'Inline code', icon: 'code', shortcut: shortcuts.code, command: toggleMark(marks.code), active: (s) => markActive(s, marks.code) },
       {
         action: 'link',
@@ -61,12 +69,29 @@ function groups(openLink: () => void, images: Pick<Images, 'pickImage' | 'canIns
     [
       { action: 'bullet-list', label: 'Bulleted list', icon: 'bulletList', shortcut: shortcuts.bulletList, command: toggleList(nodes.bullet_list), active: (s) => insideNode(s, nodes.bullet_list) },
       { action: 'ordered-list', label: 'Numbered list', icon: 'orderedList', shortcut: shortcuts.orderedList, command: toggleList(nodes.ordered_list), active: (s) => insideNode(s, nodes.ordered_list) },
+      { action: 'task-list', label: 'Task list', icon: 'taskList', shortcut: shortcuts.taskList, command: toggleTaskList, active: (s) => insideNode(s, nodes.task_list) },
       { action: 'blockquote', label: 'Quote', icon: 'blockquote', shortcut: shortcuts.blockquote, command: toggleBlockquote(), active: (s) => insideNode(s, nodes.blockquote) },
       { action: 'code-block', label: 'Code block', icon: 'codeBlock', shortcut: shortcuts.codeBlock, command: toggleBlock(nodes.code_block), active: (s) => blockActive(s, nodes.code_block) },
       { action: 'horizontal-rule', label: 'Divider', icon: 'horizontalRule', command: insertHorizontalRule },
+      { action: 'table', label: 'Insert a table', icon: 'table', command: insertTable(), active: isInTable },
       ...(images ? [imageItem(images)] : []),
     ],
     [
+      { action: 'align-left', label: 'Align left', icon: 'alignLeft', command: setAlignment(null), active: (s) => alignActive(s, null) },
+      { action: 'align-center', label: 'Center', icon: 'alignCenter', command: setAlignment('center'), active: (s) => alignActive(s, 'center') },
+      { action: 'align-right', label: 'Align right', icon: 'alignRight', command: setAlignment('right'), active: (s) => alignActive(s, 'right') },
+    ],
+    [
+      {
+        action: 'find',
+        label: 'Find and replace',
+        icon: 'find',
+        shortcut: shortcuts.find,
+        command: (_state, dispatch) => {
+          if (dispatch) openFind();
+          return true;
+        },
+      },
       { action: 'undo', label: 'Undo your last change', icon: 'undo', shortcut: shortcuts.undo, command: undo },
       { action: 'redo', label: 'Redo', icon: 'redo', shortcut: shortcuts.redo, command: redo },
     ],
@@ -97,7 +122,12 @@ export interface Toolbar {
  * The toolbar: buttons rendered into `container`, kept in step with the editor state (active
  * and disabled), and a small inline field for editing links (no `prompt()`).
  */
-export function createToolbar(container: HTMLElement, linkForm: HTMLElement, images: Pick<Images, 'pickImage' | 'canInsert'> | null = null): Toolbar {
+export function createToolbar(
+  container: HTMLElement,
+  linkForm: HTMLElement,
+  openFind: () => boolean,
+  images: Pick<Images, 'pickImage' | 'canInsert'> | null = null,
+): Toolbar {
   let view: EditorView | null = null;
   const buttons: Array<{ item: Item; button: HTMLButtonElement }> = [];
 
@@ -143,11 +173,14 @@ export function createToolbar(container: HTMLElement, linkForm: HTMLElement, ima
 
   container.setAttribute('role', 'toolbar');
   container.setAttribute('aria-label', 'Formatting');
-  for (const [index, group] of groups(() => void openLink(), images).entries()) {
+  const roving = rovingTabindex(container);
+  for (const [index, group] of groups(() => void openLink(), () => void openFind(), images).entries()) {
     if (index > 0) container.appendChild(h('span', { class: 'ce-divider', role: 'separator' }));
     for (const item of group) {
       const title = item.shortcut ? `${item.label} (${shortcutLabel(item.shortcut)})` : item.label;
-      const button = h('button', { type: 'button', class: 'ce-button', 'data-action': item.action, title, 'aria-label': item.label });
+      // A button showing text ("H1") has it in its name too (WCAG 2.5.3, label in name).
+      const name = item.text && /\w/.test(item.text) ? `${item.label}, ${item.text}` : item.label;
+      const button = h('button', { type: 'button', class: 'ce-button', 'data-action': item.action, title, 'aria-label': name });
       if (item.icon) button.appendChild(icon(item.icon));
       else button.appendChild(h('span', { class: 'ce-button-text' }, item.text ?? item.label));
       // mousedown, not click: keeps the editor's selection and focus
@@ -155,7 +188,7 @@ export function createToolbar(container: HTMLElement, linkForm: HTMLElement, ima
         event.preventDefault();
         if (!view || button.disabled) return;
         item.command(view.state, view.dispatch, view);
-        if (item.action !== 'link') view.focus();
+        if (item.action !== 'link' && item.action !== 'find') view.focus();
       });
       // keyboard activation of a focused button
       button.addEventListener('keydown', (event) => {
@@ -179,6 +212,7 @@ export function createToolbar(container: HTMLElement, linkForm: HTMLElement, ima
         button.setAttribute('aria-pressed', String(active));
       }
     }
+    roving.refresh();
   };
 
   const plugin = new Plugin({

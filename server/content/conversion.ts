@@ -1,8 +1,10 @@
 import type { Node as PMNode } from 'prosemirror-model';
+import { EditorState } from 'prosemirror-state';
+import { fixTables } from 'prosemirror-tables';
 import { schema } from '../../shared/schema.js';
 import { ContentError, depthProblem, fitDocument } from './fit.js';
 import { createHtmlConverter } from './html.js';
-import { parseProseMirrorJson } from './json.js';
+import { parseProseMirrorJson, serializeProseMirrorJson } from './json.js';
 import { createMarkdownConverter } from './markdown.js';
 import { parsePlainText, serializePlainText } from './text.js';
 
@@ -63,6 +65,9 @@ export function parseContent(format: ContentFormat, input: string): PMNode {
   const problem = depthProblem(doc);
   if (problem) throw new ContentError(problem);
   doc = fitDocument(doc);
+  // Tables come out rectangular (missing cells added, as the editor's tableEditing plugin does),
+  // whatever rows the input had.
+  doc = fixTables(EditorState.create({ doc }))?.doc ?? doc;
   if (doc.childCount === 0) doc = schema.topNodeType.createAndFill()!;
   try {
     doc.check();
@@ -81,7 +86,7 @@ export function serializeContent(format: ContentFormat, doc: PMNode): string {
     case 'html':
       return html.serialize(doc);
     case 'json':
-      return JSON.stringify(doc.toJSON());
+      return serializeProseMirrorJson(doc);
     case 'text':
       return serializePlainText(doc);
   }

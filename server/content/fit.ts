@@ -1,5 +1,6 @@
 import { Mark, type Node as PMNode, type Schema } from 'prosemirror-model';
 import { MAX_NESTING_DEPTH } from '../../shared/content-rules.js';
+import { isTextAlignment, MAX_CELL_SPAN, MAX_COLUMN_WIDTH } from '../../shared/rich-schema.js';
 import { safeHref } from '../../shared/schema.js';
 
 /** Thrown for input that cannot become a document; the message says why (the API answers 400). */
@@ -39,7 +40,8 @@ export function depthProblem(doc: PMNode): string | null {
 /**
  * Makes a parsed document safe and canonical, whatever produced it: links only with hrefs the
  * editor would render (shared/schema.ts safeHref; others lose the mark, keep the text), heading
- * levels 1–6, list starts CommonMark can write, link titles strings. Rebuilt bottom-up with an
+ * levels 1–6, list starts CommonMark can write, link titles strings, alignments and table cell
+ * spans and widths within the schema's bounds. Rebuilt bottom-up with an
  * explicit stack (no recursion over input); the depth must have been checked first.
  */
 export function fitDocument(doc: PMNode): PMNode {
@@ -68,9 +70,23 @@ export function fitDocument(doc: PMNode): PMNode {
 
 function fitAttrs(node: PMNode): Record<string, unknown> {
   const attrs: Record<string, unknown> = { ...node.attrs };
-  if (node.type.name === 'heading') attrs.level = clampInt(attrs.level, 1, 6, 1);
-  if (node.type.name === 'ordered_list') attrs.order = clampInt(attrs.order, 0, MAX_LIST_START, 1);
+  const name = node.type.name;
+  if (name === 'heading') attrs.level = clampInt(attrs.level, 1, 6, 1);
+  if (name === 'ordered_list') attrs.order = clampInt(attrs.order, 0, MAX_LIST_START, 1);
+  if ('align' in attrs && !isTextAlignment(attrs.align)) attrs.align = null;
+  if (name === 'task_item') attrs.checked = attrs.checked === true;
+  if (name === 'table_cell' || name === 'table_header') {
+    attrs.colspan = clampInt(attrs.colspan, 1, MAX_CELL_SPAN, 1);
+    attrs.rowspan = clampInt(attrs.rowspan, 1, MAX_CELL_SPAN, 1);
+    attrs.colwidth = fitColwidth(attrs.colwidth, attrs.colspan as number);
+  }
   return attrs;
+}
+
+/** One width per spanned column, each within bounds, or null (prosemirror-tables' own rule for data-colwidth). */
+function fitColwidth(value: unknown, colspan: number): number[] | null {
+  if (!Array.isArray(value) || value.length !== colspan) return null;
+  return value.every((width) => typeof width === 'number' && Number.isFinite(width) && width >= 0 && width <= MAX_COLUMN_WIDTH) ? (value as number[]) : null;
 }
 
 function clampInt(value: unknown, min: number, max: number, fallback: number): number {

@@ -153,3 +153,24 @@ function validAttrs(specs: NodeType['spec']['attrs'], attrs: unknown): Record<st
   }
   return out;
 }
+
+/**
+ * Document → ProseMirror JSON. Attributes added to existing node types after documents were
+ * written (paragraph and heading `align`) are left out while they hold their default (null), so
+ * a document without them exports exactly as it did before they existed. Iterative.
+ */
+export function serializeProseMirrorJson(doc: PMNode): string {
+  const json = doc.toJSON() as JsonNode;
+  const stack: unknown[] = [json];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (!isObject(node)) continue;
+    if (isObject(node.attrs) && node.attrs.align === null && (node.type === 'paragraph' || node.type === 'heading')) {
+      const { align: _align, ...rest } = node.attrs;
+      if (Object.keys(rest).length > 0) node.attrs = rest;
+      else delete node.attrs;
+    }
+    if (Array.isArray(node.content)) for (const child of node.content) stack.push(child);
+  }
+  return JSON.stringify(json);
+}

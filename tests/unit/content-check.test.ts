@@ -49,14 +49,14 @@ function appendNested(parent: Y.XmlFragment, depth: number, name = 'blockquote')
 describe('content check: the rules derived from the schema', () => {
   it('lists, for each parent, every child allowed anywhere in its content, and each node’s attributes', () => {
     const { children, nodes } = contentRules(schema);
-    expect([...children.get('doc')!].sort()).toEqual(['blockquote', 'bullet_list', 'code_block', 'heading', 'horizontal_rule', 'ordered_list', 'paragraph']);
+    expect([...children.get('doc')!].sort()).toEqual(['blockquote', 'bullet_list', 'code_block', 'heading', 'horizontal_rule', 'ordered_list', 'paragraph', 'table', 'task_list']);
     expect(children.get('paragraph')).toEqual(new Set([TEXT, 'hard_break', 'image']));
     expect(children.get('code_block')).toEqual(new Set([TEXT]));
     expect(children.get('list_item')!.has('paragraph')).toBe(true);
     expect(children.get('list_item')!.has('bullet_list')).toBe(true);
     expect(children.get('horizontal_rule')!.size).toBe(0);
-    expect(Object.keys(nodes.get('heading')!.spec.attrs!)).toEqual(['level']);
-    expect(nodes.get('paragraph')!.spec.attrs ?? {}).toEqual({});
+    expect(Object.keys(nodes.get('heading')!.spec.attrs!)).toEqual(['level', 'align']);
+    expect(Object.keys(nodes.get('paragraph')!.spec.attrs!)).toEqual(['align']);
   });
 
   it('strips y-prosemirror’s hash suffix of overlapping marks', () => {
