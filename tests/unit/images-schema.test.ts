@@ -9,7 +9,7 @@ import { schema } from '../../shared/schema.js';
 const ID = 'n4bQgYhMfWWaL-qgxVrQFaO_TxsrC4Is0V1sFbDwCgg';
 const OWN = fileUrl('team/notes', ID);
 const image = (src: string, alt = '', width: number | null = null) => ({ type: 'image', attrs: { src, alt, width } });
-const paragraph = (...content: unknown[]) => ({ type: 'paragraph', content });
+const paragraph = (...content: unknown[]) => ({ type: 'paragraph', attrs: { align: null }, content });
 const text = (value: string) => ({ type: 'text', text: value });
 const docOf = (...content: unknown[]) => ({ type: 'doc', content });
 

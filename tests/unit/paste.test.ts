@@ -23,8 +23,8 @@ const pasted = (name: string) => html.parse(cleanPastedHtml(fixture(name), parse
 
 type Json = Record<string, unknown>;
 const doc = (...content: Json[]) => ({ type: 'doc', content });
-const p = (...content: Json[]) => ({ type: 'paragraph', content });
-const h = (level: number, ...content: Json[]) => ({ type: 'heading', attrs: { level }, content });
+const p = (...content: Json[]) => ({ type: 'paragraph', attrs: { align: null }, content });
+const h = (level: number, ...content: Json[]) => ({ type: 'heading', attrs: { level, align: null }, content });
 const t = (text: string, ...marks: string[]) => ({ type: 'text', text, ...(marks.length > 0 && { marks: marks.map((type) => ({ type })) }) });
 const link = (text: string, href: string) => ({ type: 'text', text, marks: [{ type: 'link', attrs: { href, title: null } }] });
 const li = (...content: Json[]) => ({ type: 'list_item', content });
