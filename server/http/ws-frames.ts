@@ -1,9 +1,16 @@
 import type { Socket } from 'node:net';
-import { WebSocket } from 'ws';
+import { WebSocket, type RawData } from 'ws';
 
 /** The parts of a `ws` WebSocket this module relies on that `ws` does not type. */
 interface WebSocketInternals {
   _socket: Socket | null;
+}
+
+/** A binary message from `ws` (a Buffer with the default binaryType) as bytes, without copying. */
+export function binaryMessage(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
 /** An unmasked, uncompressed binary WebSocket frame (RFC 6455 §5.2) holding `payload`. */
