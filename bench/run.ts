@@ -6,7 +6,8 @@
  *   --rounds N              rounds per scenario (default 3)
  *   --window S              seconds of steady load per measurement (default 8)
  *   --only a,b              scenario ids: fanout-20 fanout-300 awareness-storm many-rooms idle cold-load durability
- *   --servers a,b           ours reference hocuspocus raw (default all)
+ *   --servers a,b           ours ours-hocuspocus reference hocuspocus raw (default all; ours-hocuspocus
+ *                           is this server driven by the Hocuspocus load client, on /sync)
  *   --peers-persist         peers persist in every scenario, not only where persistence is measured
  *   --ours-env KEY=VALUE    extra environment for this server (repeatable)
  *   --ours-prof DIR         run this server with --cpu-prof, profiles written to DIR

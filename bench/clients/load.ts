@@ -115,6 +115,9 @@ class Client {
       case 'step2':
         this.synced = true;
         break;
+      case 'ping':
+        this.ws!.send(this.framer.pong());
+        break;
       case 'update':
         if (measuring) scanMarkers(bytes, offset, this.onMarker);
         break;

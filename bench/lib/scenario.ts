@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { TaskResult } from './connect.js';
 import { WORK_DIR } from './fixtures.js';
 import { cpuSeconds } from './proc.js';
-import { launch, ROOT, type LaunchOptions, type RunningServer, type ServerKind } from './servers.js';
+import { isOurs, launch, ROOT, type LaunchOptions, type RunningServer, type ServerKind } from './servers.js';
 
 export type Metrics = Record<string, number | null>;
 
@@ -72,7 +72,7 @@ export function launchFor(settings: RunSettings, options: Omit<LaunchOptions, 'e
     ...options,
     persist: options.persist || (settings.peersAlwaysPersist && options.kind !== 'raw'),
     env: settings.oursEnv,
-    nodeArgs: options.kind === 'ours' ? settings.oursNodeArgs : [],
+    nodeArgs: isOurs(options.kind) ? settings.oursNodeArgs : [],
   });
 }
 

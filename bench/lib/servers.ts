@@ -5,18 +5,25 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Flavor } from './wire.js';
 
-export type ServerKind = 'ours' | 'hocuspocus' | 'reference' | 'raw';
+/** `ours-hocuspocus`: this server, driven by the Hocuspocus load client on `/sync` (the protocol of @hocuspocus/provider). */
+export type ServerKind = 'ours' | 'ours-hocuspocus' | 'hocuspocus' | 'reference' | 'raw';
 
-export const SERVER_KINDS: readonly ServerKind[] = ['ours', 'reference', 'hocuspocus', 'raw'];
+export const SERVER_KINDS: readonly ServerKind[] = ['ours', 'ours-hocuspocus', 'reference', 'hocuspocus', 'raw'];
 
 export const SERVER_LABELS: Record<ServerKind, string> = {
   ours: 'this server',
+  'ours-hocuspocus': 'this server (Hocuspocus protocol)',
   reference: 'y-websocket-server 0.1.1',
   hocuspocus: 'Hocuspocus 4.7',
   raw: 'raw ws relay',
 };
 
-export const FLAVORS: Record<ServerKind, Flavor> = { ours: 'y', reference: 'y', hocuspocus: 'hocuspocus', raw: 'raw' };
+export const FLAVORS: Record<ServerKind, Flavor> = { ours: 'y', 'ours-hocuspocus': 'hocuspocus', reference: 'y', hocuspocus: 'hocuspocus', raw: 'raw' };
+
+/** This project's server, whichever protocol its clients speak. */
+export function isOurs(kind: ServerKind): boolean {
+  return kind === 'ours' || kind === 'ours-hocuspocus';
+}
 
 /** The repository root: dist/bench/lib → ../../.. */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -86,6 +93,7 @@ function command(options: LaunchOptions, port: number): { script: string; env: R
   const base = { HOST: '127.0.0.1', PORT: String(port) };
   switch (options.kind) {
     case 'ours':
+    case 'ours-hocuspocus':
       return {
         script: path.join(ROOT, 'dist/server/main.js'),
         env: {
@@ -157,6 +165,8 @@ export async function launch(options: LaunchOptions): Promise<RunningServer> {
     url(documentName) {
       const name = encodeURIComponent(documentName);
       if (kind === 'ours') return `ws://127.0.0.1:${port}/sync/${name}`;
+      // The document name travels in every frame, as with Hocuspocus' own server.
+      if (kind === 'ours-hocuspocus') return `ws://127.0.0.1:${port}/sync`;
       if (kind === 'hocuspocus') return `ws://127.0.0.1:${port}/`;
       return `ws://127.0.0.1:${port}/${name}`;
     },

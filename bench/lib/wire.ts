@@ -12,6 +12,11 @@ export type Flavor = 'y' | 'hocuspocus' | 'raw';
 const SYNC = 0;
 const AWARENESS = 1;
 const AUTH = 2;
+/** Hocuspocus 4.x keep-alive: the server's Ping and the provider's answer, one byte each, no document name. */
+const HP_PING = 9;
+const HP_PONG = 10;
+/** The provider version a 4.x provider announces in its Auth message. */
+const HP_PROVIDER_VERSION = '4.8.0';
 /** Hocuspocus: a Sync message that answers our step 1 (it won't ask for another step 1). */
 const HP_SYNC_REPLY = 4;
 const STEP1 = 0;
@@ -41,14 +46,21 @@ export class Framer {
   /** Hocuspocus needs an auth message before anything else; the others need nothing. */
   hello(): Uint8Array[] {
     if (this.flavor !== 'hocuspocus') return [];
-    // Auth/Token with an empty token; the server has no onAuthenticate hook, so it accepts it.
+    // Auth/Token with an empty token, as @hocuspocus/provider 4.x sends it (with its version);
+    // neither server has an authentication hook here, so both accept it.
     return [
       frame(this.prefix, (e) => {
         encoding.writeVarUint(e, AUTH);
         encoding.writeVarUint(e, 0);
         encoding.writeVarString(e, '');
+        encoding.writeVarString(e, HP_PROVIDER_VERSION);
       }),
     ];
+  }
+
+  /** The answer to a Hocuspocus Ping. */
+  pong(): Uint8Array {
+    return Uint8Array.of(HP_PONG);
   }
 
   syncStep1(stateVector: Uint8Array = EMPTY_STATE_VECTOR): Uint8Array {
@@ -93,7 +105,7 @@ export function encodeAwareness(clientId: number, clock: number, stateJson: stri
   return encoding.toUint8Array(encoder);
 }
 
-export type ServerMessageKind = 'step1' | 'step2' | 'update' | 'awareness' | 'auth' | 'other';
+export type ServerMessageKind = 'step1' | 'step2' | 'update' | 'awareness' | 'auth' | 'ping' | 'other';
 
 /**
  * Classifies a server → client message by its first bytes only (no Yjs decoding) and returns
@@ -102,6 +114,7 @@ export type ServerMessageKind = 'step1' | 'step2' | 'update' | 'awareness' | 'au
 export function classify(flavor: Flavor, bytes: Uint8Array): { kind: ServerMessageKind; offset: number } {
   let pos = 0;
   if (flavor === 'hocuspocus') {
+    if (bytes.length === 1 && bytes[0] === HP_PING) return { kind: 'ping', offset: 1 };
     // varString: varUint length then bytes; document names here are short (< 128 bytes).
     const length = bytes[0]!;
     if (length >= 0x80) return { kind: 'other', offset: 0 };

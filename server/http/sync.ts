@@ -9,8 +9,9 @@ import { clientAddress, type ConnectionLimiter, type Slot } from '../limits/conn
 import { startHeartbeat } from '../limits/heartbeat.js';
 import type { UntrustedProxyCheck } from '../limits/untrusted-proxy.js';
 import { RoomAttachment, type AttachOptions } from '../sync/room-attachment.js';
+import { createHocuspocusSockets } from '../transport/hocuspocus-endpoint.js';
 import { refusalHeaders } from './auth.js';
-import { createFrameSender } from './ws-frames.js';
+import { binaryMessage, createFrameSender } from './ws-frames.js';
 import { WebSocketTransport, closeReason } from './ws-transport.js';
 
 export interface SyncEndpointOptions extends AttachOptions {
@@ -28,7 +29,10 @@ export interface SyncEndpointOptions extends AttachOptions {
   handshakeTimeoutMs?: number;
 }
 
-/** The y-websocket endpoint: a Node `upgrade` listener, and Hono routes for plain HTTP requests. */
+/**
+ * The sync endpoint: y-websocket at `/sync/<name>`, Hocuspocus at `/sync`. A Node `upgrade`
+ * listener, and Hono routes for plain HTTP requests.
+ */
 export interface SyncEndpoint {
   /** Answers plain HTTP requests under the prefix with 426; mount it at the prefix. */
   routes: Hono;
@@ -58,13 +62,6 @@ export function selectSubprotocol(offered: Set<string>): string | false {
   return first;
 }
 
-/** A binary message from `ws` (a Buffer with the default binaryType) as bytes, without copying. */
-function binaryMessage(data: RawData): Uint8Array {
-  if (Array.isArray(data)) return Buffer.concat(data);
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-}
-
 /** The path of a request target (`/path?query` or an absolute URL), or null if it is none. */
 export function targetPathname(target: string): string | null {
   try {
@@ -92,19 +89,21 @@ type DocumentTarget = ReturnType<typeof documentNameFromPath>;
 
 /**
  * What an upgrade request asks for: its document (a bad name is told after the upgrade, where a
- * browser can read the reason), or the HTTP answer it gets before its credentials are looked at.
+ * browser can read the reason), the Hocuspocus protocol (the prefix itself: its frames name their
+ * documents), or the HTTP answer it gets before its credentials are looked at.
  */
 export function upgradeTarget(
   method: string | undefined,
   target: string,
   upgrade: string | undefined,
   prefix: string,
-): { document: DocumentTarget } | { status: 404 | 426; message: string } {
+): { document: DocumentTarget } | { hocuspocus: true } | { status: 404 | 426; message: string } {
   const pathname = targetPathname(target);
   if (method !== 'GET' || pathname === null || (pathname !== prefix && !pathname.startsWith(prefix + '/'))) {
     return { status: 404, message: `nothing at ${pathname ?? target}` };
   }
   if (upgrade?.toLowerCase() !== 'websocket') return { status: 426, message: NOT_A_WEBSOCKET };
+  if (pathname === prefix) return { hocuspocus: true };
   return { document: documentNameFromPath(pathname, prefix) };
 }
 
@@ -147,7 +146,13 @@ export function createSyncEndpoint(prefix: string, options: SyncEndpointOptions)
   const sendFrame = createFrameSender();
   // Also the registry of open sockets: ws's own (`clientTracking`) costs a closure per socket.
   const transports = new Map<WebSocket, WebSocketTransport>();
-  const heartbeat = startHeartbeat(() => transports.keys(), options.pingIntervalMs);
+  // `/sync` itself: the Hocuspocus protocol, each document authorised by its own Auth message.
+  const hocuspocus = createHocuspocusSockets({ ...options, sendFrame, authTimeoutMs: options.handshakeTimeoutMs ?? 10_000 });
+  function* sockets(): IterableIterator<WebSocket> {
+    yield* transports.keys();
+    yield* hocuspocus.sockets();
+  }
+  const heartbeat = startHeartbeat(sockets, options.pingIntervalMs);
 
   // Listeners take their socket as `this`: one function serves every connection.
   function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
@@ -218,9 +223,11 @@ export function createSyncEndpoint(prefix: string, options: SyncEndpointOptions)
       socket.destroy();
     }, handshakeTimeoutMs);
     socket.once('close', release);
-    let access: Access;
+    let access: Access | null = null;
     try {
-      access = await authorize(auth, requestHead, target.document);
+      // A Hocuspocus socket carries its tokens inside (an Auth message per document).
+      if ('hocuspocus' in target) auth.checkOrigin(requestHead);
+      else access = await authorize(auth, requestHead, target.document);
     } catch (error) {
       if (!(error instanceof AuthError)) throw error;
       metrics.refused.inc({ reason: error.status === 401 ? 'unauthenticated' : 'forbidden' });
@@ -231,7 +238,12 @@ export function createSyncEndpoint(prefix: string, options: SyncEndpointOptions)
       clearTimeout(deadline);
       socket.off('close', release);
       socket.off('error', ignoreError);
-      open(ws, target.document, access, admission);
+      if ('document' in target && access) {
+        open(ws, target.document, access, admission);
+      } else {
+        heartbeat.watch(ws);
+        hocuspocus.open(ws, admission);
+      }
     });
   }
 
@@ -247,7 +259,10 @@ export function createSyncEndpoint(prefix: string, options: SyncEndpointOptions)
         refuseUpgrade(socket, 500, 'internal server error');
       });
     },
-    sockets: () => transports.keys(),
-    stop: () => heartbeat.stop(),
+    sockets,
+    stop: () => {
+      heartbeat.stop();
+      hocuspocus.stop();
+    },
   };
 }

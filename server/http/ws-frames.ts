@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { WebSocket } from 'ws';
+import { WebSocket, type RawData } from 'ws';
 import { PER_MESSAGE_DEFLATE } from './ws-compression.js';
 
 /** The parts of a `ws` WebSocket this module relies on that `ws` does not type. */
@@ -11,6 +11,12 @@ interface WebSocketInternals {
 
 /** Messages of at least this size are compressed on sockets that negotiated permessage-deflate. */
 const COMPRESSION_THRESHOLD = PER_MESSAGE_DEFLATE.threshold ?? 1024;
+/** A binary message from `ws` (a Buffer with the default binaryType) as bytes, without copying. */
+export function binaryMessage(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
 
 /** An unmasked, uncompressed binary WebSocket frame (RFC 6455 §5.2) holding `payload`. */
 export function binaryFrame(payload: Uint8Array): Buffer {

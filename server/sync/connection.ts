@@ -81,6 +81,16 @@ export class Connection {
     this.transport.send(frame);
   }
 
+  /** Whether its protocol confirms each update (SyncTransport.acknowledgeUpdate). */
+  get acknowledgesUpdates(): boolean {
+    return this.transport.acknowledgeUpdate !== undefined;
+  }
+
+  /** Confirms (or refuses) one update to the client; see SyncTransport.acknowledgeUpdate. */
+  acknowledgeUpdate(applied: boolean): void {
+    if (!this.isClosed) this.transport.acknowledgeUpdate?.(applied);
+  }
+
   close(code: number, reason: string): void {
     if (this.isClosed) return;
     this.isClosed = true;

@@ -167,7 +167,9 @@ export class Room {
   /** Adds a connection and starts the sync handshake. */
   join(connection: Connection): void {
     this.connections.add(connection);
-    connection.send(encodeFrame(writeSyncStep1, Y.encodeStateVector(this.doc)));
+    // A client that counts confirmations (Hocuspocus) gets our step 1 in answer to its own, as from
+    // Hocuspocus' server (see receive): one more here would confirm one change too many.
+    if (!connection.acknowledgesUpdates) connection.send(encodeFrame(writeSyncStep1, Y.encodeStateVector(this.doc)));
     const states = this.awarenessRelay.snapshotFrame();
     if (states) connection.send(states);
   }
@@ -192,11 +194,22 @@ export class Room {
       switch (message.kind) {
         case 'sync-step1':
           this.replyAfterCommit(connection, () => this.syncStep2For(message.stateVector));
+          // A client that counts unconfirmed changes (Hocuspocus) syncs with a step 1 of its own (on
+          // connecting, and again with forceSyncInterval) and counts one change until its answer to
+          // our step 1 is confirmed: each of its step 1s gets ours, as from Hocuspocus' server.
+          if (connection.acknowledgesUpdates) connection.send(encodeFrame(writeSyncStep1, Y.encodeStateVector(this.doc)));
           break;
         case 'sync-step2':
         case 'sync-update':
-          if (connection.access.canWrite) this.applyClientUpdate(connection, message.update);
-          else metrics.refused.inc({ reason: 'read-only update' });
+          if (connection.access.canWrite) {
+            this.applyClientUpdate(connection, message.update);
+            // Sent when everything received before it is committed, this update included.
+            if (connection.acknowledgesUpdates) this.afterCommit(() => connection.acknowledgeUpdate(true));
+          } else {
+            metrics.refused.inc({ reason: 'read-only update' });
+            // A read-only client's answer to our sync step 1 that holds nothing new is not refused.
+            if (connection.acknowledgesUpdates) connection.acknowledgeUpdate(message.kind === 'sync-step2' && this.holdsUpdate(message.update));
+          }
           break;
         case 'awareness': {
           const { rejected } = this.awarenessRelay.apply(connection, message.update);
@@ -450,13 +463,28 @@ export class Room {
    */
   private replyAfterCommit(connection: Connection, encode: () => Uint8Array): void {
     const frame = encode();
+    this.afterCommit(() => connection.send(frame));
+  }
+
+  /** Runs `action` once everything applied so far is committed (at once if nothing waits). */
+  private afterCommit(action: () => void): void {
     if (this.pipeline.idle) {
-      connection.send(frame);
+      action();
       return;
     }
     void this.pipeline.whenCommitted().then(() => {
-      if (!this.destroyed) connection.send(frame);
+      if (!this.destroyed) action();
     });
+  }
+
+  /** Whether the document already holds everything `update` contains (false for one Yjs cannot read). */
+  private holdsUpdate(update: Uint8Array): boolean {
+    if (update.length === 2 && update[0] === 0 && update[1] === 0) return true;
+    try {
+      return Y.snapshotContainsUpdate(Y.snapshot(this.doc), update);
+    } catch {
+      return false;
+    }
   }
 
   private onCommitted(update: Uint8Array, seq: number, savedState: Uint8Array | null, origins: ReadonlySet<TransactionOrigin>): void {

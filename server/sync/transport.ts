@@ -38,4 +38,11 @@ export interface SyncTransport {
    */
   pause(): void;
   resume(): void;
+  /**
+   * Only transports whose protocol confirms each update have it (Hocuspocus' SyncStatus): called
+   * once per update the client sent, in order, after that update is committed to storage
+   * (`applied`), or at once when it is refused (read-only; `applied` then says whether it held
+   * nothing new).
+   */
+  acknowledgeUpdate?(applied: boolean): void;
 }

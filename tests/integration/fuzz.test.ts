@@ -5,8 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { encodeAwarenessUpdate } from 'y-protocols/awareness';
 import * as Y from 'yjs';
-import { decodeAwarenessUpdate } from '../../server/sync/protocol.js';
+import { decodeAwarenessUpdate, encodeFrame } from '../../server/sync/protocol.js';
+import { decodeHocuspocusServerFrame, writeAuthToken, writeClientClose, writeKeyedMessage, writeStateless } from '../../server/transport/hocuspocus-codec.js';
 import { connectClient, synced, type TestClient } from '../helpers/clients.js';
+import { connectHocuspocus, hocuspocusSaved, hocuspocusSynced, type HocuspocusClient } from '../helpers/hocuspocus.js';
 import { startServer, type ServerProcess } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 import { SECRET, frames, startSecureServer, token, upgrade } from './security-harness.js';
@@ -273,5 +275,189 @@ describe('fuzzing a live server', () => {
     server = await startServer({ dataDir: server.dataDir, env: { AUTH_SECRET: SECRET } });
     const reloaded = await honest('dave');
     expect(view(reloaded.doc)).toBe(edited);
+  });
+});
+
+
+/** Checks a frame the server sent on a Hocuspocus socket: a well-formed Hocuspocus message, its Yjs part too. */
+function checkHocuspocusServerFrame(frame: Uint8Array): string | null {
+  try {
+    const message = decodeHocuspocusServerFrame(frame);
+    if (message.kind === 'yjs') return checkServerFrame(message.message);
+    return null;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+describe('fuzzing the Hocuspocus framing of a live server', () => {
+  let server: ServerProcess;
+  const clients: Array<{ destroy(): void }> = [];
+  const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 100_000);
+  console.log(`Hocuspocus fuzz seed ${seed} (replay with FUZZ_SEED=${seed})`);
+
+  beforeAll(async () => {
+    server = await startSecureServer();
+  });
+  afterAll(async () => {
+    for (const client of clients) client.destroy();
+    await server.kill();
+  });
+
+  it(`throws ${HOSTILE_FRAMES} random and mutated Hocuspocus frames at /sync while a provider and a y-websocket client edit one document; they converge and nothing bad reaches them`, async () => {
+    const random = seededRandom(seed);
+    const provider = async (subject: string): Promise<HocuspocusClient> => {
+      const client = connectHocuspocus(server.syncUrl, DOCUMENT, { token: await token({ subject }) });
+      clients.push(client);
+      await hocuspocusSynced(client);
+      return client;
+    };
+    const tiptap = await provider('tia');
+    const stock = connectClient(server.syncUrl, DOCUMENT, { params: { token: await token({ subject: 'stan' }) } });
+    clients.push(stock);
+    await synced(stock);
+    let honestCloses = 0;
+    tiptap.provider.on('disconnect', () => honestCloses++);
+    tiptap.provider.on('close', () => honestCloses++);
+    stock.provider.on('connection-close', () => honestCloses++);
+
+    // A read-only Hocuspocus observer checks every frame the server sends it.
+    const observer = (await upgrade(server.syncUrl)).socket!;
+    const badFrames: string[] = [];
+    let observed = 0;
+    observer.on('message', (data: Buffer) => {
+      observed++;
+      const problem = checkHocuspocusServerFrame(new Uint8Array(data));
+      if (problem) badFrames.push(problem);
+    });
+    observer.send(encodeFrame(writeAuthToken, DOCUMENT, await token({ subject: 'observer', canWrite: false }), '4.8.0'));
+    observer.send(encodeFrame(writeKeyedMessage, DOCUMENT, frames.step1(Y.encodeStateVector(new Y.Doc()))));
+
+    const samples: Array<{ kind: 'update' | 'awareness' | 'step1'; payload: Uint8Array }> = [];
+    for (const doc of [tiptap.doc, stock.doc]) doc.on('update', (update: Uint8Array) => samples.length < 500 && samples.push({ kind: 'update', payload: update }));
+
+    let editing = true;
+    let edits = 0;
+    const editor = (async () => {
+      while (editing) {
+        const doc = random.next() < 0.5 ? tiptap.doc : stock.doc;
+        const text = doc.getText('t');
+        if (random.next() < 0.7 || text.length < 5) text.insert(random.int(text.length + 1), `${doc === tiptap.doc ? 'h' : 'y'}${edits} `);
+        else text.delete(random.int(text.length - 2), 2);
+        if (doc === tiptap.doc) tiptap.provider.setAwarenessField('cursor', { at: edits });
+        else stock.provider.awareness.setLocalStateField('cursor', { at: edits });
+        edits++;
+        // A sleep on purpose (load, not a wait): paces the honest edits over the whole attack.
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    })();
+    await waitFor(() => samples.length >= 20, 'some honest updates to mutate');
+    samples.push({ kind: 'awareness', payload: encodeAwarenessUpdate(stock.provider.awareness, [stock.doc.clientID]) });
+    samples.push({ kind: 'awareness', payload: encodeAwarenessUpdate(tiptap.provider.awareness!, [tiptap.doc.clientID]) });
+    samples.push({ kind: 'step1', payload: Y.encodeStateVector(stock.doc) });
+
+    const attackerDoc = new Y.Doc();
+    const writeToken = await token({ subject: 'mallory' });
+    const keys = [DOCUMENT, `${DOCUMENT}\0session`, 'other', '', ' padded ', 'a\u0001b', 'x'.repeat(300)];
+    const honestWhole = (key: string) => {
+      const sample = random.pick(samples);
+      const inner = sample.kind === 'update' ? frames.update(sample.payload) : sample.kind === 'step1' ? frames.step1(sample.payload) : withLength([1], sample.payload);
+      return encodeFrame(writeKeyedMessage, key, inner);
+    };
+    const generators: Array<[string, () => Uint8Array | string]> = [
+      ['random bytes', () => random.bytes(random.int(random.next() < 0.9 ? 64 : 2_000))],
+      ['key, known type, random body', () => {
+        const encoder = encoding.createEncoder();
+        encoding.writeVarString(encoder, random.pick(keys));
+        encoding.writeVarUint(encoder, random.int(12));
+        encoding.writeUint8Array(encoder, random.bytes(random.int(40)));
+        return encoding.toUint8Array(encoder);
+      }],
+      ['huge declared key or string length', () => Uint8Array.from([...random.pick([[], [7, ...new TextEncoder().encode(DOCUMENT), 2, 0], [7, ...new TextEncoder().encode(DOCUMENT), 5]]), ...hugeVarUint(random.pick([2 ** 28, 2 ** 32, 2 ** 53 - 1, 65_536])), ...random.bytes(random.int(16))])],
+      ['truncated varint', () => Uint8Array.from([...random.pick([[], [4, 102, 117, 122, 122], [4, 102, 117, 122, 122, 0]]), 0x80 | random.int(128)])],
+      ['single byte (ping, pong, other)', () => Uint8Array.from([random.pick([9, 10, 7, 0, 255])])],
+      ['auth with a random or mutated token', () => encodeFrame(writeAuthToken, random.pick(keys), random.next() < 0.5 ? writeToken : new TextDecoder().decode(mutate(random, new TextEncoder().encode(writeToken))), random.next() < 0.5 ? '4.8.0' : null)],
+      ['mutated honest frame', () => mutate(random, honestWhole(random.pick(keys)))],
+      ['honest frame, other key', () => honestWhole(random.pick(keys))],
+      ['mutated honest payload, valid framing', () => {
+        const sample = random.pick(samples);
+        const payload = mutate(random, sample.payload);
+        const inner = sample.kind === 'awareness' ? withLength([1], payload) : withLength([0, sample.kind === 'step1' ? 0 : random.pick([1, 2])], payload);
+        return encodeFrame(writeKeyedMessage, DOCUMENT, inner);
+      }],
+      ['awareness for someone else', () => encodeFrame(writeKeyedMessage, DOCUMENT, frames.awareness([[random.pick([tiptap.doc.clientID, stock.doc.clientID]), 1_000 + random.int(1000), random.next() < 0.5 ? null : { user: 'impostor' }]]))],
+      ['valid attacker edit', () => {
+        const text = attackerDoc.getText('t');
+        text.insert(random.int(text.length + 1), 'm');
+        return encodeFrame(writeKeyedMessage, DOCUMENT, frames.update(Y.encodeStateAsUpdate(attackerDoc)));
+      }],
+      ['stateless, close, query awareness', () => random.pick([
+        () => encodeFrame(writeStateless, random.pick(keys), 'x'.repeat(random.int(3_000))),
+        () => encodeFrame(writeClientClose, random.pick(keys)),
+        () => encodeFrame(writeKeyedMessage, random.pick(keys), frames.queryAwareness()),
+      ])()],
+      ['many documents', () => encodeFrame(writeAuthToken, `doc-${random.int(1_000_000)}`, writeToken, '4.8.0')],
+      ['text frame', () => 'not binary'],
+    ];
+
+    const stats = new Map<string, number>();
+    const closeReasons = new Map<string, number>();
+    let sent = 0;
+    let connections = 0;
+    const attacker = async (index: number) => {
+      const readOnly = index % 3 === 2;
+      const t = await token({ subject: `mallory-${index}`, canWrite: !readOnly });
+      while (sent < HOSTILE_FRAMES) {
+        const attempt = await upgrade(server.syncUrl);
+        if (!attempt.socket) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          continue;
+        }
+        connections++;
+        const socket = attempt.socket;
+        socket.on('error', () => {});
+        const gone = new Promise<void>((resolve) =>
+          socket.once('close', (code, reason) => {
+            const why = `${code} ${reason.toString().replace(/\d+/g, 'N')}`;
+            closeReasons.set(why, (closeReasons.get(why) ?? 0) + 1);
+            resolve();
+          }),
+        );
+        // Most attackers authenticate first, so that their frames reach the room.
+        if (random.next() < 0.8) socket.send(encodeFrame(writeAuthToken, DOCUMENT, t, random.next() < 0.5 ? '4.8.0' : null));
+        for (let n = 0; n < MAX_FRAMES_PER_CONNECTION && sent < HOSTILE_FRAMES && socket.readyState === WebSocket.OPEN; n++) {
+          const [name, make] = random.pick(generators);
+          stats.set(name, (stats.get(name) ?? 0) + 1);
+          socket.send(make());
+          sent++;
+          await Promise.race([gone, new Promise((resolve) => setTimeout(resolve, 2))]);
+        }
+        if (socket.readyState === WebSocket.OPEN) socket.close();
+        await gone;
+      }
+    };
+    const started = Date.now();
+    await Promise.all(Array.from({ length: ATTACKERS }, (_, i) => attacker(i)));
+    const attackMs = Date.now() - started;
+    editing = false;
+    await editor;
+
+    const view = (doc: Y.Doc) => doc.getText('t').toString();
+    await waitFor(() => view(tiptap.doc) === view(stock.doc), 'the provider and the stock client to converge', 5_000).catch((error) => diagnose(error, tiptap.doc, stock.doc));
+    await hocuspocusSaved(tiptap);
+    const newcomer = await provider('carol');
+    await waitFor(() => view(newcomer.doc) === view(stock.doc), 'a newcomer to load the same document', 5_000);
+    expect(edits).toBeGreaterThan(50);
+    console.log(
+      `Hocuspocus fuzz (seed ${seed}): ${sent} hostile frames over ${connections} sockets in ${attackMs} ms while ${edits} honest edits were made; ` +
+        `frames by kind ${JSON.stringify(Object.fromEntries(stats))}; sockets closed with ${JSON.stringify(Object.fromEntries(closeReasons))}; observer checked ${observed} server frames`,
+    );
+    expect(sent).toBeGreaterThanOrEqual(HOSTILE_FRAMES);
+    expect(observed).toBeGreaterThan(0);
+    expect(badFrames).toEqual([]);
+    expect(honestCloses).toBe(0);
+    expect((await fetch(`${server.httpUrl}/healthz`)).status).toBe(200);
+    expect(server.logs.join('\n')).not.toMatch(/uncaught|unhandled|"level":60/i);
+    observer.terminate();
   });
 });

@@ -5,7 +5,9 @@ describe('the sync endpoint before the upgrade', () => {
   it('takes the document from the path, and answers what it does not serve with 404 or 426', () => {
     expect(upgradeTarget('GET', '/sync/team%2Fnotes?token=x', 'websocket', '/sync')).toEqual({ document: { name: 'team/notes' } });
     expect(upgradeTarget('GET', '/sync/%E0%A4%A', 'WebSocket', '/sync')).toEqual({ document: { problem: 'document name is not valid percent-encoding' } });
-    expect(upgradeTarget('GET', '/sync', 'websocket', '/sync')).toEqual({ document: { problem: 'document name is empty' } });
+    expect(upgradeTarget('GET', '/sync', 'websocket', '/sync')).toEqual({ hocuspocus: true });
+    expect(upgradeTarget('GET', '/sync?x=1', 'websocket', '/sync')).toEqual({ hocuspocus: true });
+    expect(upgradeTarget('GET', '/sync/', 'websocket', '/sync')).toEqual({ document: { problem: 'document name is empty' } });
     expect(upgradeTarget('GET', '/synchronize/x', 'websocket', '/sync')).toMatchObject({ status: 404 });
     expect(upgradeTarget('GET', '//sync/x', 'websocket', '/sync')).toMatchObject({ status: 404 });
     expect(upgradeTarget('POST', '/sync/x', 'websocket', '/sync')).toMatchObject({ status: 404 });
