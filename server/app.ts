@@ -18,6 +18,7 @@ import { createHealthRoutes } from './http/health.js';
 import { createMetricsRoutes } from './http/metrics.js';
 import { createStaticRoutes } from './http/static.js';
 import { securityHeaders } from './http/security-headers.js';
+import { createHttpSync } from './http/http-sync.js';
 import { createSyncEndpoint, selectSubprotocol } from './http/sync.js';
 import { ConnectionLimiter } from './limits/connection-limiter.js';
 import { createTokenBuckets } from './limits/token-bucket.js';
@@ -99,6 +100,9 @@ export function createApp({ config, store, metrics, logger, cluster }: AppDeps):
   };
   const wss = new WebSocketServer(wssOptions);
   const untrustedProxy = new UntrustedProxyCheck(config.trustProxy, logger);
+  // One limiter for WebSockets and HTTP fallback sessions: a session counts as a connection.
+  const limiter = new ConnectionLimiter({ maxConnections: config.maxConnections, maxConnectionsPerAddress: config.maxConnectionsPerAddress });
+  const rateLimits = { messagesPerSecond: config.maxMessagesPerSecond, bytesPerSecond: config.maxBytesPerSecond, maxMessageBytes: config.maxMessageBytes };
   const sync = createSyncEndpoint(SYNC_PATH, {
     wss,
     pingIntervalMs: config.pingIntervalMs,
@@ -107,11 +111,26 @@ export function createApp({ config, store, metrics, logger, cluster }: AppDeps):
     logger,
     maxBufferedBytes: config.maxBufferedBytes,
     auth,
-    limiter: new ConnectionLimiter({ maxConnections: config.maxConnections, maxConnectionsPerAddress: config.maxConnectionsPerAddress }),
+    limiter,
     trustProxy: config.trustProxy,
     untrustedProxy,
     handshakeTimeoutMs: config.handshakeTimeoutMs,
-    rateLimits: { messagesPerSecond: config.maxMessagesPerSecond, bytesPerSecond: config.maxBytesPerSecond, maxMessageBytes: config.maxMessageBytes },
+    rateLimits,
+  });
+  // The HTTP fallback (server/http/http-sync.ts): same limits, auth and rooms as the WebSocket endpoint.
+  const httpSync = createHttpSync({
+    registry,
+    metrics: metrics.sync,
+    logger,
+    maxBufferedBytes: config.maxBufferedBytes,
+    rateLimits,
+    auth,
+    limiter,
+    trustProxy: config.trustProxy,
+    untrustedProxy,
+    maxMessageBytes: config.maxMessageBytes,
+    idleMs: 2 * config.pingIntervalMs,
+    ackAfterCommit: Boolean(cluster),
   });
 
   const app = new Hono();
@@ -151,6 +170,7 @@ export function createApp({ config, store, metrics, logger, cluster }: AppDeps):
   const deleteDocument = createDocumentDeletion({ store, registry, events, ...(cluster && { publish: (name: string) => cluster.deleted(name) }) });
   app.route('/api/documents', createDocumentRoutes(store, registry, { creations, trustProxy: config.trustProxy, untrustedProxy, content, deleteDocument, events }));
   app.route('/api/documents', createContentRoutes({ store, content, creations, trustProxy: config.trustProxy }));
+  app.route(SYNC_PATH, httpSync.routes);
   app.route(SYNC_PATH, sync.routes);
   if (config.staticDir) app.route('/', createStaticRoutes(config.staticDir));
   app.notFound((c) => c.json({ error: `nothing at ${c.req.path}` }, 404));
@@ -166,6 +186,7 @@ export function createApp({ config, store, metrics, logger, cluster }: AppDeps):
     webhooks,
     stop: () => {
       sync.stop();
+      httpSync.stop();
       auth.stop();
     },
   };

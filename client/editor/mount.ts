@@ -19,6 +19,7 @@ import { StatusStore } from './status-store.js';
 import { showStatus } from './status-view.js';
 import { injectStyles } from './styles.js';
 import { createToolbar } from './toolbar.js';
+import { FallbackWebSocket } from '../transport/fallback-websocket.js';
 import type { EditorEvents, EditorHandle, MountOptions } from './types.js';
 
 export { syncUrl } from './server-url.js';
@@ -58,7 +59,11 @@ export function mountEditor(element: HTMLElement, options: MountOptions): Editor
       )
     : Promise.resolve();
 
-  const provider = new WebsocketProvider(serverUrl, encodeURIComponent(options.document), doc, { protocols: protocolsFor(token) });
+  // Falls back to HTTP where WebSockets are blocked (client/transport/fallback-websocket.ts).
+  const provider = new WebsocketProvider(serverUrl, encodeURIComponent(options.document), doc, {
+    protocols: protocolsFor(token),
+    WebSocketPolyfill: FallbackWebSocket as unknown as typeof WebSocket,
+  });
   const awareness = provider.awareness;
   const localUser = new LocalUser(awareness, options.user);
   const statusStore = new StatusStore({

@@ -6,7 +6,7 @@ import type { StatusStore } from './status-store.js';
 export interface StatusViewElements {
   /** The status indicator (status-indicator.ts). */
   indicator: HTMLElement;
-  /** Gets `data-connection` and `data-read-only` (for host-page styling). */
+  /** Gets `data-connection`, `data-read-only` and `data-transport` (for host-page styling). */
   root: HTMLElement;
   /** The "access refused" alert. */
   notice: HTMLElement;
@@ -21,6 +21,8 @@ export function showStatus(store: StatusStore, elements: StatusViewElements): ()
     renderStatus(indicator, status);
     root.dataset.connection = status.connection;
     root.dataset.readOnly = String(status.readOnly);
+    if (status.transport) root.dataset.transport = status.transport;
+    else delete root.dataset.transport;
     if (previous !== null && previous.readOnly !== status.readOnly) view.setProps({}); // makes the view read `editable` again
     notice.hidden = status.connection !== 'denied';
     if (status.connection === 'denied') notice.textContent = `The server refused access to this document: ${status.reason}.`;

@@ -19,6 +19,11 @@ export interface EditorStatus {
   readOnly: boolean;
   /** When `connection` is 'denied': the server's reason. */
   reason?: string;
+  /**
+   * When connected: 'http' if WebSockets could not get through and the HTTP fallback carries the
+   * connection (client/transport/fallback-websocket.ts); 'websocket' otherwise.
+   */
+  transport?: 'websocket' | 'http';
 }
 
 export function statusLabel(status: EditorStatus): string {
@@ -29,10 +34,10 @@ export function statusLabel(status: EditorStatus): string {
       return status.unsavedChanges ? 'Offline · changes kept on this device' : 'Offline';
     case 'connecting':
       return 'Connecting…';
-    case 'connected':
-      if (!status.synced) return 'Syncing…';
-      if (status.readOnly) return 'Read-only';
-      return status.saved ? 'All changes saved' : 'Saving…';
+    case 'connected': {
+      const label = !status.synced ? 'Syncing…' : status.readOnly ? 'Read-only' : status.saved ? 'All changes saved' : 'Saving…';
+      return status.transport === 'http' ? `${label} (HTTP)` : label;
+    }
   }
 }
 
@@ -44,6 +49,7 @@ export function sameStatus(a: EditorStatus, b: EditorStatus): boolean {
     a.saved === b.saved &&
     a.unsavedChanges === b.unsavedChanges &&
     a.readOnly === b.readOnly &&
-    a.reason === b.reason
+    a.reason === b.reason &&
+    a.transport === b.transport
   );
 }
