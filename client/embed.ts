@@ -15,6 +15,7 @@ import { mountEditor, type EditorHandle, type EditorStatus, type MountOptions, t
 export { mountEditor, syncUrl } from './editor/mount.js';
 export type { EditorEvents, EditorHandle, EditorStatus, EditorUser, MountOptions, Person } from './editor/mount.js';
 export { statusLabel } from './editor/status.js';
+export { FallbackWebSocket, type FallbackOptions, type TransportKind, type TransportMemory } from './transport/fallback-websocket.js';
 export { schema } from '../shared/schema.js';
 export * as Y from 'yjs';
 

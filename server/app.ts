@@ -24,6 +24,7 @@ import { createMetricsRoutes } from './http/metrics.js';
 import { notFound } from './http/not-found.js';
 import { createStaticRoutes } from './http/static.js';
 import { securityHeaders } from './http/security-headers.js';
+import { createHttpSync } from './http/http-sync.js';
 import { createSyncEndpoint, selectSubprotocol } from './http/sync.js';
 import { perMessageDeflate, startIdleStreamRelease } from './http/ws-compression.js';
 import { compressResponses } from './http/compression.js';
@@ -111,6 +112,10 @@ export function createApp({ config, store, metrics, logger, cluster }: AppDeps):
   };
   const wss = new WebSocketServer(wssOptions);
   const untrustedProxy = new UntrustedProxyCheck(config.trustProxy, logger);
+  // One limiter for WebSockets and HTTP fallback sessions: a session counts as a connection.
+  const limiter = new ConnectionLimiter({ maxConnections: config.maxConnections, maxConnectionsPerAddress: config.maxConnectionsPerAddress });
+  const rateLimits = { messagesPerSecond: config.maxMessagesPerSecond, bytesPerSecond: config.maxBytesPerSecond, maxMessageBytes: config.maxMessageBytes };
+  const protocolLog = createProtocolLog(config.logProtocol, logger);
   const sync = createSyncEndpoint(SYNC_PATH, {
     wss,
     pingIntervalMs: config.pingIntervalMs,
@@ -119,12 +124,28 @@ export function createApp({ config, store, metrics, logger, cluster }: AppDeps):
     logger,
     maxBufferedBytes: config.maxBufferedBytes,
     auth,
-    limiter: new ConnectionLimiter({ maxConnections: config.maxConnections, maxConnectionsPerAddress: config.maxConnectionsPerAddress }),
+    limiter,
     trustProxy: config.trustProxy,
     untrustedProxy,
     handshakeTimeoutMs: config.handshakeTimeoutMs,
-    rateLimits: { messagesPerSecond: config.maxMessagesPerSecond, bytesPerSecond: config.maxBytesPerSecond, maxMessageBytes: config.maxMessageBytes },
-    protocolLog: createProtocolLog(config.logProtocol, logger),
+    rateLimits,
+    protocolLog,
+  });
+  // The HTTP fallback (server/http/http-sync.ts): same limits, auth and rooms as the WebSocket endpoint.
+  const httpSync = createHttpSync({
+    registry,
+    metrics: metrics.sync,
+    logger,
+    maxBufferedBytes: config.maxBufferedBytes,
+    rateLimits,
+    auth,
+    limiter,
+    trustProxy: config.trustProxy,
+    untrustedProxy,
+    maxMessageBytes: config.maxMessageBytes,
+    idleMs: 2 * config.pingIntervalMs,
+    ackAfterCommit: Boolean(cluster),
+    protocolLog,
   });
 
   // Compression state of connections that went quiet is freed (memory per idle connection).
@@ -185,6 +206,7 @@ export function createApp({ config, store, metrics, logger, cluster }: AppDeps):
   const history = createHistory({ config: config.history, store: store.versions, documents: store, registry, events, logger, open: auth.open });
   history.start();
   app.route('/api/documents', createVersionRoutes(history));
+  app.route(SYNC_PATH, httpSync.routes);
   app.route(SYNC_PATH, sync.routes);
   if (config.staticDir) app.route('/', createStaticRoutes(config.staticDir));
   const index = config.staticDir ? path.join(config.staticDir, 'index.html') : null;
@@ -203,6 +225,7 @@ export function createApp({ config, store, metrics, logger, cluster }: AppDeps):
     stop: () => {
       sync.stop();
       stopStreamRelease?.();
+      httpSync.stop();
       auth.stop();
       fileSweeper?.stop();
     },

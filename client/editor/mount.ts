@@ -23,6 +23,7 @@ import { injectStyles } from './styles.js';
 import { createImages } from './images.js';
 import { createTableBar } from './table-bar.js';
 import { createToolbar } from './toolbar.js';
+import { FallbackWebSocket } from '../transport/fallback-websocket.js';
 import type { EditorEvents, EditorHandle, MountOptions } from './types.js';
 
 export { syncUrl } from './server-url.js';
@@ -62,7 +63,11 @@ export function mountEditor(element: HTMLElement, options: MountOptions): Editor
       )
     : Promise.resolve();
 
-  const provider = new WebsocketProvider(serverUrl, encodeURIComponent(options.document), doc, { protocols: protocolsFor(token) });
+  // Falls back to HTTP where WebSockets are blocked (client/transport/fallback-websocket.ts).
+  const provider = new WebsocketProvider(serverUrl, encodeURIComponent(options.document), doc, {
+    protocols: protocolsFor(token),
+    WebSocketPolyfill: FallbackWebSocket as unknown as typeof WebSocket,
+  });
   const awareness = provider.awareness;
   const localUser = new LocalUser(awareness, options.user);
   const statusStore = new StatusStore({

@@ -20,9 +20,14 @@ export function statusElement(): HTMLElement {
 export function renderStatus(element: HTMLElement, status: EditorStatus): void {
   element.dataset.connection = status.connection;
   element.dataset.saved = String(status.saved);
+  if (status.transport) element.dataset.transport = status.transport;
+  else delete element.dataset.transport;
   element.querySelector('.ce-status-text')!.textContent = statusLabel(status);
   element.title =
     status.connection === 'offline'
       ? 'Not connected to the server. Your edits are kept in this browser and merge when the connection returns.'
-      : (refusalText(status)?.message ?? statusLabel(status));
+      : (refusalText(status)?.message ??
+        (status.transport === 'http'
+          ? `${statusLabel(status)}. Connected over HTTP: WebSockets do not get through (a proxy or firewall); trying them again in the background.`
+          : statusLabel(status)));
 }

@@ -3,6 +3,7 @@ import type { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
 import { CloseCode, MessageType } from '../../shared/protocol.js';
 import { readAccess, readSavedState, writeSubscribeSaved } from '../../shared/saved-state.js';
+import { FallbackWebSocket, type FallbackCloseEvent } from '../transport/fallback-websocket.js';
 import { sameStatus, type ConnectionState, type EditorStatus } from './status.js';
 
 /** Where the store learns about the network: the window's online/offline events and navigator.onLine. */
@@ -70,6 +71,8 @@ export class StatusStore {
   private refused: { code: number; reason: string } | null = null;
   /** A connection attempt failed or a connection was lost: from then on, not connected reads as offline. */
   private everFailed = false;
+  /** The socket closed to reconnect over WebSocket (FallbackWebSocket), until the next one opens. */
+  private switchingTransport = false;
   private destroyed = false;
   private current: EditorStatus;
 
@@ -106,10 +109,13 @@ export class StatusStore {
         this.refused = null;
         this.askForSavedState();
       }
-      if (status === 'disconnected') this.everFailed = true;
+      // Moving from the HTTP fallback back to WebSocket is a reconnect, not a lost connection.
+      if (status === 'disconnected' && !this.switchingTransport) this.everFailed = true;
+      if (status === 'connected') this.switchingTransport = false;
       this.update();
     };
-    const onConnectionClose = (event: CloseEvent | null) => {
+    const onConnectionClose = (event: CloseEvent | FallbackCloseEvent | null) => {
+      this.switchingTransport = event !== null && 'switchingToWebSocket' in event && event.switchingToWebSocket === true;
       // `wsconnected` is still true here if this socket had opened. One that closes before it ever
       // opened (server unreachable, browser offline, upgrade refused) emits no 'disconnected'.
       const neverOpened = event !== null && !provider.wsconnected;
@@ -228,6 +234,8 @@ export class StatusStore {
       if (this.refused.reason) status.reason = this.refused.reason;
       status.closeCode = this.refused.code;
     }
+    // The socket's transport is fixed once it is open; a switch is a reconnect (status events).
+    if (connection === 'connected') status.transport = this.provider.ws instanceof FallbackWebSocket && this.provider.ws.transport === 'http' ? 'http' : 'websocket';
     return status;
   }
 

@@ -9,7 +9,7 @@ export interface StatusViewElements {
   indicator: HTMLElement;
   /** The polite live region status changes are announced in, debounced (status-announcer.ts). */
   announcer: HTMLElement;
-  /** Gets `data-connection`, `data-read-only` and `data-can-edit` (for host-page styling). */
+  /** Gets `data-connection`, `data-read-only`, `data-can-edit` and `data-transport` (for host-page styling). */
   root: HTMLElement;
   /** The alert saying why the server refused, and what to do. */
   notice: HTMLElement;
@@ -27,6 +27,8 @@ export function showStatus(store: StatusStore, elements: StatusViewElements): ()
     root.dataset.connection = status.connection;
     root.dataset.readOnly = String(status.readOnly);
     root.dataset.canEdit = String(canEdit(status));
+    if (status.transport) root.dataset.transport = status.transport;
+    else delete root.dataset.transport;
     if (previous !== null && canEdit(previous) !== canEdit(status)) view.setProps({}); // makes the view read `editable` again
     const refusal = refusalText(status);
     notice.hidden = refusal === null;

@@ -28,6 +28,11 @@ export interface EditorStatus {
   reason?: string;
   /** When `connection` is 'refused': the close code (CloseCode). */
   closeCode?: number;
+  /**
+   * When connected: 'http' if WebSockets could not get through and the HTTP fallback carries the
+   * connection (client/transport/fallback-websocket.ts); 'websocket' otherwise.
+   */
+  transport?: 'websocket' | 'http';
 }
 
 /**
@@ -83,10 +88,10 @@ export function statusLabel(status: EditorStatus): string {
       return status.unsavedChanges ? 'Offline · changes kept on this device' : 'Offline';
     case 'connecting':
       return 'Connecting…';
-    case 'connected':
-      if (!status.synced) return 'Syncing…';
-      if (status.readOnly) return 'Read-only';
-      return status.saved ? 'All changes saved' : 'Saving…';
+    case 'connected': {
+      const label = !status.synced ? 'Syncing…' : status.readOnly ? 'Read-only' : status.saved ? 'All changes saved' : 'Saving…';
+      return status.transport === 'http' ? `${label} (HTTP)` : label;
+    }
   }
 }
 
@@ -99,6 +104,7 @@ export function sameStatus(a: EditorStatus, b: EditorStatus): boolean {
     a.unsavedChanges === b.unsavedChanges &&
     a.readOnly === b.readOnly &&
     a.reason === b.reason &&
-    a.closeCode === b.closeCode
+    a.closeCode === b.closeCode &&
+    a.transport === b.transport
   );
 }

@@ -108,6 +108,11 @@ export function writeAwareness(encoder: encoding.Encoder, awarenessUpdate: Uint8
   encoding.writeVarUint8Array(encoder, awarenessUpdate);
 }
 
+/** "Send me every awareness state" (the HTTP fallback asks it for each new stream). */
+export function writeQueryAwareness(encoder: encoding.Encoder): void {
+  encoding.writeVarUint(encoder, MessageType.QueryAwareness);
+}
+
 /**
  * Encodes a whole frame with one of the write functions above, or with the SavedState
  * extension's writers in shared/saved-state.ts.

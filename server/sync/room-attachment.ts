@@ -65,6 +65,11 @@ export class RoomAttachment {
     void this.attach(documentName);
   }
 
+  /** The room once the connection joined it; null while the document loads (or if it failed to). */
+  get joinedRoom(): Room | null {
+    return this.room;
+  }
+
   receive(frame: Uint8Array): void {
     const { connection } = this;
     // Frames still arriving after the server closed the connection are not handled.
