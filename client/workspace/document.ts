@@ -69,7 +69,7 @@ export function renderDocument(app: HTMLElement, name: string): EditorHandle {
       location.assign('/');
     },
   });
-  const helpButton = h('button', { type: 'button', class: 'button', title: 'Keyboard shortcuts (Ctrl+/ or ?)' }, 'Shortcuts');
+  const helpButton = h('button', { type: 'button', class: 'button shortcuts-button', title: 'Keyboard shortcuts (Ctrl+/ or ?)' }, 'Shortcuts');
   helpButton.addEventListener('click', () => void showShortcutHelp());
   actions.appendChild(helpButton);
   const history = historyPanel({ name, current: () => editor.view.state.doc, announce });

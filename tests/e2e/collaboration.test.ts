@@ -355,6 +355,7 @@ describe('workspace and editor', () => {
       await waitForSaved(phone.page);
       await expectText(phone.page, 'Readable on a phone');
       await phone.page.locator('.ce-presence [data-name="Alice"]').waitFor({ timeout: T });
+      await screenshot(phone.page, '10-phone');
       const layout = await phone.page.evaluate(() => ({
         overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
         titleWidth: document.querySelector('.title-input')!.getBoundingClientRect().width,
@@ -369,7 +370,7 @@ describe('workspace and editor', () => {
       expect(layout.toolbarBottom).toBeLessThan(760 / 3);
       expect(layout.shareShown).toBe(true);
       expect(layout.statusShown).toBe(true);
-      await screenshot(phone.page, '10-phone');
+
       expect(phone.errors).toEqual([]);
     } finally {
       await phone.context.close();
