@@ -83,6 +83,8 @@ export class Room {
   private fullStateFrame: Uint8Array | null = null;
   /** Connections that showed presence (sent an awareness state), told as user.joined; user.left (as the same author) when they go. */
   private readonly present = new Map<Connection, Author>();
+  /** Bytes pending before committed updates from elsewhere were applied (see onDocUpdate). */
+  private pendingBytesBeforeCommitted = 0;
 
   /**
    * Builds a room from what storage returned for it (decoding it blocks for as long as the document
@@ -122,7 +124,10 @@ export class Room {
       store,
       metrics,
       logger,
-      apply: (updates) => doc.transact(() => updates.forEach((update) => Y.applyUpdate(doc, update)), COMMITTED_ORIGIN),
+      apply: (updates) => {
+        this.pendingBytesBeforeCommitted = this.pending.bytes;
+        doc.transact(() => updates.forEach((update) => Y.applyUpdate(doc, update)), COMMITTED_ORIGIN);
+      },
       deleted: () => this.markDeleted(),
     });
     this.upkeep = new RoomUpkeep(logRows, {
@@ -397,8 +402,18 @@ export class Room {
       return;
     }
     if (origin === COMMITTED_ORIGIN) {
-      this.broadcast(encodeFrame(writeUpdate, update), null);
-      return;
+      // What another instance committed can complete content a client sent here that waited for
+      // it (pending): that content was never committed, so the whole transaction is committed
+      // before it is relayed, as the server's own writes are (the part committed elsewhere is
+      // written again: harmless, and only while something was pending, which honest clients
+      // rarely cause).
+      const completedPending = this.pendingBytesBeforeCommitted > 0 && this.pending.bytes < this.pendingBytesBeforeCommitted;
+      this.pendingBytesBeforeCommitted = 0;
+      if (!completedPending) {
+        this.broadcast(encodeFrame(writeUpdate, update), null);
+        return;
+      }
+      origin = SERVER_ORIGIN;
     }
     this.pipeline.push(update, isTransactionOrigin(origin) ? origin : SERVER_ORIGIN);
   };

@@ -160,4 +160,27 @@ describe('room ordering: rooms sharing a store, joined by an unreliable in-proce
     await waitFor(() => reader!.committedSeq === 3, 'the gap to be filled from storage', 2_000);
     expect(text(reader!)).toBe('xyz');
   });
+
+  it('commits content held back for what another instance committed, once that arrives and completes it', async () => {
+    const store = openStore();
+    const [first, second] = await loadRooms(store, 2, { dropRate: 1, maxDelayMs: 0 });
+    const client = new Y.Doc();
+    const updates: Uint8Array[] = [];
+    client.on('update', (update: Uint8Array) => updates.push(update));
+    client.getText('t').insert(0, 'a');
+    client.getText('t').insert(1, 'b');
+    const access = { subject: 'ada', canWrite: true };
+    // 'a' is committed through the first instance; 'b' reaches the second before the relay brings
+    // 'a' there, so Yjs holds it back (pending): nothing of it is committed yet.
+    await first!.applyExternal(updates[0]!, access);
+    await second!.applyExternal(updates[1]!, access);
+    expect(text(second!)).toBe('');
+    expect(rebuilt(await store.load('doc'))).toBe('a');
+    // The relay delivers 'a': it completes 'b' in the second room, which must now be durable
+    // (the room's state says the client has nothing left to send).
+    second!.applyCommitted(updates[0]!, 1);
+    expect(text(second!)).toBe('ab');
+    await second!.drain();
+    expect(rebuilt(await store.load('doc'))).toBe('ab');
+  });
 });
