@@ -5,18 +5,21 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Flavor } from './wire.js';
 
-export type ServerKind = 'ours' | 'hocuspocus' | 'reference' | 'raw';
+/** `baseline`: this server built from another commit (`--baseline DIR`), to compare a change in one run. */
+export type ServerKind = 'ours' | 'baseline' | 'hocuspocus' | 'reference' | 'raw';
 
-export const SERVER_KINDS: readonly ServerKind[] = ['ours', 'reference', 'hocuspocus', 'raw'];
+/** Every kind, in the order a round runs them; `baseline` only takes part when the run names a build. */
+export const SERVER_KINDS: readonly ServerKind[] = ['ours', 'baseline', 'reference', 'hocuspocus', 'raw'];
 
 export const SERVER_LABELS: Record<ServerKind, string> = {
   ours: 'this server',
+  baseline: 'this server, baseline build',
   reference: 'y-websocket-server 0.1.1',
   hocuspocus: 'Hocuspocus 4.7',
   raw: 'raw ws relay',
 };
 
-export const FLAVORS: Record<ServerKind, Flavor> = { ours: 'y', reference: 'y', hocuspocus: 'hocuspocus', raw: 'raw' };
+export const FLAVORS: Record<ServerKind, Flavor> = { ours: 'y', baseline: 'y', reference: 'y', hocuspocus: 'hocuspocus', raw: 'raw' };
 
 /** The repository root: dist/bench/lib → ../../.. */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -33,6 +36,8 @@ export interface LaunchOptions {
   env?: Record<string, string>;
   /** Extra node flags (e.g. --cpu-prof). */
   nodeArgs?: string[];
+  /** For `baseline`: the dist directory of the other build (holding server/main.js). */
+  baselineDist?: string;
 }
 
 export interface RunningServer {
@@ -86,8 +91,10 @@ function command(options: LaunchOptions, port: number): { script: string; env: R
   const base = { HOST: '127.0.0.1', PORT: String(port) };
   switch (options.kind) {
     case 'ours':
+    case 'baseline':
+      if (options.kind === 'baseline' && !options.baselineDist) throw new Error('the baseline server needs --baseline DIR');
       return {
-        script: path.join(ROOT, 'dist/server/main.js'),
+        script: options.kind === 'baseline' ? path.join(options.baselineDist!, 'server/main.js') : path.join(ROOT, 'dist/server/main.js'),
         env: {
           ...base,
           DATA_DIR: options.dataDir,
@@ -156,7 +163,7 @@ export async function launch(options: LaunchOptions): Promise<RunningServer> {
     child,
     url(documentName) {
       const name = encodeURIComponent(documentName);
-      if (kind === 'ours') return `ws://127.0.0.1:${port}/sync/${name}`;
+      if (kind === 'ours' || kind === 'baseline') return `ws://127.0.0.1:${port}/sync/${name}`;
       if (kind === 'hocuspocus') return `ws://127.0.0.1:${port}/`;
       return `ws://127.0.0.1:${port}/${name}`;
     },
