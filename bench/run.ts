@@ -5,9 +5,12 @@
  *   --quick                 short smoke run (1 round, 3 s windows, smaller documents)
  *   --rounds N              rounds per scenario (default 3)
  *   --window S              seconds of steady load per measurement (default 8)
- *   --only a,b              scenario ids: fanout-20 fanout-300 awareness-storm many-rooms idle cold-load durability
+ *   --only a,b              scenario ids: fanout-20 fanout-300 awareness-storm many-rooms idle workspace-ramp idle-docs cold-load durability
  *   --servers a,b           ours ours-hocuspocus reference hocuspocus raw (default all; ours-hocuspocus
- *                           is this server driven by the Hocuspocus load client, on /sync)
+ *                           is this server driven by the Hocuspocus load client, on /sync; baseline
+ *                           with --baseline)
+ *   --baseline DIR          also run this server as built in DIR (a dist/ directory of another
+ *                           commit, holding server/main.js), to measure a change in the same run
  *   --peers-persist         peers persist in every scenario, not only where persistence is measured
  *   --ours-env KEY=VALUE    extra environment for this server (repeatable)
  *   --ours-prof DIR         run this server with --cpu-prof, profiles written to DIR
@@ -20,11 +23,12 @@ import path from 'node:path';
 import { WORK_DIR } from './lib/fixtures.js';
 import { type Metrics, type RunSettings, type Scenario, type ScenarioResult } from './lib/scenario.js';
 import { ROOT, SERVER_KINDS, SERVER_LABELS, type ServerKind } from './lib/servers.js';
+import { idleDocuments, workspaceRamp } from './scenarios/capacity.js';
 import { awarenessStorm, fanOut20, fanOut300, idleConnections, manyRooms } from './scenarios/load.js';
 import { coldLoad, durability } from './scenarios/persistence.js';
 import { evaluateTargets, type Summary } from './targets.js';
 
-const SCENARIOS: Scenario[] = [fanOut20, fanOut300, awarenessStorm, manyRooms, idleConnections, coldLoad, durability];
+const SCENARIOS: Scenario[] = [fanOut20, fanOut300, awarenessStorm, manyRooms, idleConnections, workspaceRamp, idleDocuments, coldLoad, durability];
 
 interface Args {
   quick: boolean;
@@ -35,11 +39,13 @@ interface Args {
   peersPersist: boolean;
   oursEnv: Record<string, string>;
   oursProf: string | null;
+  baseline: string | null;
   save: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { quick: false, rounds: null, window: null, only: null, servers: [...SERVER_KINDS], peersPersist: false, oursEnv: {}, oursProf: null, save: true };
+  const args: Args = { quick: false, rounds: null, window: null, only: null, servers: SERVER_KINDS.filter((k) => k !== 'baseline'), peersPersist: false, oursEnv: {}, oursProf: null, baseline: null, save: true };
+  let serversGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = () => {
@@ -62,6 +68,10 @@ function parseArgs(argv: string[]): Args {
         break;
       case '--servers':
         args.servers = value().split(',') as ServerKind[];
+        serversGiven = true;
+        break;
+      case '--baseline':
+        args.baseline = path.resolve(value());
         break;
       case '--peers-persist':
         args.peersPersist = true;
@@ -81,7 +91,10 @@ function parseArgs(argv: string[]): Args {
         throw new Error(`unknown option ${arg} (see the comment at the top of bench/run.ts)`);
     }
   }
+  if (args.baseline && !serversGiven) args.servers = [...SERVER_KINDS];
+  if (args.baseline && !fs.existsSync(path.join(args.baseline, 'server/main.js'))) throw new Error(`--baseline: no server/main.js in ${args.baseline}`);
   for (const server of args.servers) if (!SERVER_KINDS.includes(server)) throw new Error(`unknown server ${server}`);
+  if (args.servers.includes('baseline') && !args.baseline) throw new Error('--servers baseline needs --baseline DIR');
   if (args.only) for (const id of args.only) if (!SCENARIOS.some((s) => s.id === id)) throw new Error(`unknown scenario ${id}`);
   return args;
 }
@@ -105,6 +118,12 @@ function machine() {
     commit: run('git -C ' + JSON.stringify(ROOT) + ' rev-parse --short HEAD'),
     dirty: run('git -C ' + JSON.stringify(ROOT) + ' status --porcelain server shared').length > 0,
   };
+}
+
+/** What the baseline build is: the commit recorded next to it (BASELINE_COMMIT), else its directory name. */
+function baselineCommit(dist: string): string {
+  const file = path.join(dist, 'BASELINE_COMMIT');
+  return fs.existsSync(file) ? `commit ${fs.readFileSync(file, 'utf8').trim()}` : path.basename(path.dirname(dist));
 }
 
 function median(values: number[]): number | null {
@@ -170,32 +189,35 @@ async function main(): Promise<void> {
     peersAlwaysPersist: args.peersPersist,
     oursEnv: args.oursEnv,
     oursNodeArgs: args.oursProf ? ['--cpu-prof', `--cpu-prof-dir=${args.oursProf}`] : [],
+    baselineDist: args.baseline,
     log: (line) => process.stdout.write(line + '\n'),
   };
   const info = machine();
   const selected = SCENARIOS.filter((s) => !args.only || args.only.includes(s.id));
   // A run of some scenarios or servers, or of this server with other settings, is not a full run.
-  const partial = selected.length < SCENARIOS.length || args.servers.length < SERVER_KINDS.length || Object.keys(args.oursEnv).length > 0;
+  const partial =
+    selected.length < SCENARIOS.length || SERVER_KINDS.some((k) => k !== 'baseline' && !args.servers.includes(k)) || Object.keys(args.oursEnv).length > 0;
   const mode = args.quick ? 'quick' : partial ? 'partial' : 'full';
   settings.log(`collab-docs benchmark — ${mode} run, ${settings.rounds} round(s), ${settings.windowSeconds} s windows`);
   settings.log(`machine: ${info.nproc} cores (${info.cpuModel}), node ${info.node}, load ${info.loadAverageAtStart.join(' ')}`);
   fs.mkdirSync(WORK_DIR, { recursive: true });
 
-  const results: Record<string, { title: string; description: string; summary: Summary; rounds: ScenarioResult['rounds']; seconds: number }> = {};
+  const results: Record<string, { title: string; description: string; summary: Summary; rounds: ScenarioResult['rounds']; notes: string[]; seconds: number }> = {};
   for (const scenario of selected) {
     settings.log(`\n== ${scenario.title} (${scenario.id})`);
     const scenarioStarted = Date.now();
     const result = await scenario.run(settings);
     const summary = summarise(scenario, result);
-    results[scenario.id] = { title: scenario.title, description: scenario.description, summary, rounds: result.rounds, seconds: Math.round((Date.now() - scenarioStarted) / 1000) };
+    results[scenario.id] = { title: scenario.title, description: scenario.description, summary, rounds: result.rounds, notes: result.notes, seconds: Math.round((Date.now() - scenarioStarted) / 1000) };
     settings.log('\n' + table(scenario, summary));
+    for (const note of result.notes) settings.log(note);
   }
 
   const targets = evaluateTargets(Object.fromEntries(Object.entries(results).map(([id, r]) => [id, r.summary])));
   const report = {
     generatedAt: new Date().toISOString(),
     mode,
-    settings: { rounds: settings.rounds, windowSeconds: settings.windowSeconds, servers: settings.servers, peersAlwaysPersist: settings.peersAlwaysPersist, oursEnv: settings.oursEnv },
+    settings: { rounds: settings.rounds, windowSeconds: settings.windowSeconds, servers: settings.servers, peersAlwaysPersist: settings.peersAlwaysPersist, oursEnv: settings.oursEnv, baseline: args.baseline ? baselineCommit(args.baseline) : null },
     machine: { ...info, loadAverageAtEnd: os.loadavg().map((l) => Math.round(l * 100) / 100) },
     durationSeconds: Math.round((Date.now() - started) / 1000),
     servers: SERVER_LABELS,
@@ -214,6 +236,7 @@ async function main(): Promise<void> {
     info.free,
     '```',
     '',
+    ...(args.baseline ? [`"${SERVER_LABELS.baseline}" is this server built from ${report.settings.baseline} (the same settings), run in the same rounds to measure a change.`, ''] : []),
     ...(Object.keys(settings.oursEnv).length > 0 ? [`This server ran with ${Object.entries(settings.oursEnv).map(([key, value]) => `\`${key}=${value}\``).join(', ')}.`, ''] : []),
     `${settings.rounds} round(s) per scenario, servers interleaved within each round; ${settings.windowSeconds} s measurement windows. Values are medians over rounds; (N×) is the median of the per-round ratios to the raw relay of the same round. Took ${report.durationSeconds} s.`,
     '',
@@ -223,7 +246,16 @@ async function main(): Promise<void> {
     '|---|---|---|---|',
     ...targetLines,
     '',
-    ...Object.entries(results).flatMap(([id, r]) => [`## ${r.title} (\`${id}\`)`, '', r.description, '', table(SCENARIOS.find((s) => s.id === id)!, r.summary), '']),
+    ...Object.entries(results).flatMap(([id, r]) => [
+      `## ${r.title} (\`${id}\`)`,
+      '',
+      r.description,
+      '',
+      table(SCENARIOS.find((s) => s.id === id)!, r.summary),
+      '',
+      ...r.notes.flatMap((note) => [`- ${note}`]),
+      ...(r.notes.length > 0 ? [''] : []),
+    ]),
   ].join('\n');
 
   settings.log('\n## Targets\n' + targetLines.join('\n'));
@@ -231,7 +263,7 @@ async function main(): Promise<void> {
   if (args.save) {
     const dir = path.join(ROOT, 'bench/results');
     fs.mkdirSync(dir, { recursive: true });
-    const stamp = report.generatedAt.replace(/[:T]/g, '-').slice(0, 16);
+    const stamp = report.generatedAt.replace(/[:T]/g, '-').slice(0, 19);
     const base = path.join(dir, `${report.mode}-${stamp}`);
     fs.writeFileSync(`${base}.json`, JSON.stringify(report, null, 2) + '\n');
     fs.writeFileSync(`${base}.md`, markdown + '\n');

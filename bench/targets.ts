@@ -1,4 +1,4 @@
-/** The targets of issue 4, checked against a run's summaries. */
+/** The targets of issues 4 and 18, checked against a run's summaries. */
 
 export interface Stat {
   median: number | null;
@@ -42,6 +42,30 @@ export function evaluateTargets(summaries: Record<string, Summary>): TargetResul
     check(scenario, `${what} ≤ ½ Hocuspocus`, `${f(mine, 3)} vs ${f(theirs, 3)}`, mine == null || theirs == null ? null : mine <= theirs / 2);
   };
 
+  /** Ours against a peer's median: at most `factor` times it (or, with `more`, strictly more than it). */
+  const versusPeer = (scenario: string, key: string, kind: 'reference' | 'hocuspocus', what: string, factor = 1, more = false) => {
+    const mine = ours(scenario, key)?.median;
+    const theirs = peer(scenario, kind, key)?.median;
+    const name = kind === 'reference' ? 'reference server' : 'Hocuspocus';
+    const target = more ? `${what} > ${name}` : `${what} ≤ ${factor === 1 ? '' : `${factor}× `}${name}`;
+    check(scenario, target, `${f(mine, 3)} vs ${f(theirs, 3)}`, mine == null || theirs == null ? null : more ? mine > theirs : mine <= theirs * factor);
+  };
+
+  // Issue 18: capacity, and at light load no more than the reference server.
+  versusPeer('workspace-ramp', 'typists', 'reference', 'typists sustained', 1, true);
+  versusPeer('workspace-ramp', 'typists', 'hocuspocus', 'typists sustained', 1, true);
+  {
+    const stat = ours('workspace-ramp', 'typists');
+    check('workspace-ramp', 'typists sustained ≥ 0.6× raw', `${f(stat?.ratio)}× raw`, stat?.ratio == null ? null : stat.ratio >= 0.6);
+  }
+  versusPeer('fanout-20', 'cpu', 'reference', 'server CPU (cores)');
+  versusPeer('many-rooms', 'cpu', 'reference', 'server CPU (cores)');
+  versusPeer('many-rooms', 'peakRssMB', 'reference', 'peak RSS (MB)');
+  versusPeer('many-rooms', 'p99', 'reference', 'p99 latency (ms)', 2);
+  versusPeer('idle', 'kbPerConnection', 'reference', 'KB per idle connection');
+  versusPeer('idle-docs', 'kbPerDocument', 'reference', 'KB per loaded idle document');
+
+  // Issue 4.
   ratioAtMost('fanout-20', 'cpu', 1.25, 'server CPU');
   ratioAtMost('fanout-20', 'p99', 1.2, 'p99 latency');
   noneLost('fanout-300', 'lost', 'edits lost');

@@ -4,9 +4,10 @@
  * markers (it never decodes a document). Driven by the runner over IPC.
  */
 import * as Y from 'yjs';
+import { random, readUpdates } from '../lib/fixtures.js';
 import { Histogram } from '../lib/histogram.js';
 import { MiniWebSocket } from '../lib/mini-ws.js';
-import type { ConnectionPlan, LoadCommand, LoadEvent, ConnectionReport } from '../lib/load-protocol.js';
+import type { ConnectionPlan, LoadCommand, LoadEvent, ConnectionReport, SeqRanges } from '../lib/load-protocol.js';
 import { Framer, classify, encodeAwareness, EMPTY_UPDATE, marker, MARKER_CURSOR, MARKER_EDIT, nowMicros, scanMarkers } from '../lib/wire.js';
 
 const editLatency = new Histogram();
@@ -24,6 +25,17 @@ function send(event: LoadEvent): void {
 
 function note(error: string): void {
   if (errors.length < 10) errors.push(error);
+}
+
+/** Seed updates by file, read once per process (many documents share one). */
+const seeds = new Map<string, Uint8Array>();
+function seedOf(file: string): Uint8Array {
+  let seed = seeds.get(file);
+  if (!seed) {
+    seed = readUpdates(file)[0]!;
+    seeds.set(file, seed);
+  }
+  return seed;
 }
 
 class Client {
@@ -44,6 +56,12 @@ class Client {
   nextEditAt = 0;
   nextCursorAt = 0;
   private closing = false;
+  /** Set between sending the seed (and a step 1 after it) and the server's answer to that step 1. */
+  private seeding = false;
+  private seeded = false;
+  /** Typing in bursts: characters left in the current burst, and this typist's random sequence. */
+  private burstLeft = 0;
+  private readonly chance: (() => number) | null;
 
   constructor(readonly plan: ConnectionPlan) {
     this.framer = new Framer(plan.flavor, plan.doc);
@@ -59,6 +77,47 @@ class Client {
       this.text = null;
       this.awarenessClientId = Math.floor(Math.random() * 0xffffffff);
     }
+    this.chance = plan.typing ? random(plan.typing.seed) : null;
+  }
+
+  /** Milliseconds from one edit to the next: steady, or within a burst, or a pause between bursts. */
+  editGap(): number {
+    const typing = this.plan.typing;
+    if (!typing) return 1000 / this.plan.updatesPerSecond;
+    if (this.burstLeft > 0) {
+      this.burstLeft--;
+      return 1000 / typing.burstCharsPerSecond;
+    }
+    // A pause whose mean keeps the long-run rate at updatesPerSecond: a burst of L characters takes
+    // L / burst rate, the whole cycle L / average rate.
+    const meanBurst = (typing.burstMin + typing.burstMax) / 2;
+    const meanPauseMs = 1000 * (meanBurst / this.plan.updatesPerSecond - meanBurst / typing.burstCharsPerSecond);
+    this.burstLeft = typing.burstMin + Math.floor(this.chance!() * (typing.burstMax - typing.burstMin + 1)) - 1;
+    return Math.max(0, meanPauseMs * (0.5 + this.chance!()));
+  }
+
+  /** Where in its schedule this client starts typing and moving its cursor (a random phase). */
+  schedule(now: number): void {
+    const { updatesPerSecond, cursorsPerSecond } = this.plan;
+    if (updatesPerSecond > 0) this.nextEditAt = now + (this.plan.typing ? this.editGap() * Math.random() : Math.random() * (1000 / updatesPerSecond));
+    if (cursorsPerSecond > 0) this.nextCursorAt = now + Math.random() * (1000 / cursorsPerSecond);
+  }
+
+  /** Edits of `writer` with sequence numbers in (after, upto] this client never received. */
+  missing(writer: number, after: number, upto: number): number {
+    const bits = this.seen.get(writer);
+    let missing = 0;
+    for (let seq = after + 1; seq <= upto; seq++) if (!bits || seq >> 3 >= bits.length || !(bits[seq >> 3]! & (1 << (seq & 7)))) missing++;
+    return missing;
+  }
+
+  private sendSeed(): void {
+    this.seeded = true;
+    this.ws!.send(this.framer.update(seedOf(this.plan.seedFile!)));
+    if (this.plan.flavor === 'raw') return;
+    // Answered once the server handled the seed: then the document is that large for whoever joins next.
+    this.seeding = true;
+    this.ws!.send(this.framer.syncStep1());
   }
 
   open(): Promise<void> {
@@ -76,6 +135,7 @@ class Client {
         () => {
           if (this.plan.flavor === 'raw') {
             this.synced = true;
+            if (this.plan.seedFile) this.sendSeed();
             done();
             return;
           }
@@ -89,7 +149,7 @@ class Client {
       );
       ws.onMessage = (data) => {
         this.receive(data);
-        if (this.synced) done();
+        if (this.synced && !this.seeding) done();
       };
       ws.onClose((code, reason) => {
         if (!this.closing) {
@@ -113,7 +173,11 @@ class Client {
         this.ws!.send(this.framer.syncStep2(EMPTY_UPDATE));
         break;
       case 'step2':
-        this.synced = true;
+        if (this.seeding) this.seeding = false;
+        else if (!this.synced) {
+          this.synced = true;
+          if (this.plan.seedFile && !this.seeded) this.sendSeed();
+        }
         break;
       case 'ping':
         this.ws!.send(this.framer.pong());
@@ -181,49 +245,57 @@ class Client {
   }
 }
 
-let clients: Client[] = [];
+/** Every connection of this process, in the order the runner sent their plans (reports follow it). */
+const clients: Client[] = [];
+/** Clients that write or move a cursor, once started. */
+const active: Client[] = [];
+let started = false;
 let ticker: NodeJS.Timeout | null = null;
 
+function activate(client: Client, now: number): void {
+  if (client.plan.updatesPerSecond <= 0 && client.plan.cursorsPerSecond <= 0) return;
+  client.schedule(now);
+  active.push(client);
+}
+
+/** Opens more connections (all of them at first; a ramp adds some at every step). Once started, new ones start typing when open. */
 async function openAll(plans: ConnectionPlan[], concurrency: number): Promise<void> {
-  clients = plans.map((plan) => new Client(plan));
-  const started = performance.now();
+  const added = plans.map((plan) => new Client(plan));
+  clients.push(...added);
+  const openedAt = performance.now();
   let next = 0;
   let failures = 0;
   const worker = async () => {
-    while (next < clients.length) {
-      const client = clients[next++]!;
+    while (next < added.length) {
+      const client = added[next++]!;
       try {
         await client.open();
+        if (started) activate(client, performance.now());
       } catch {
         failures++;
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, clients.length) }, worker));
-  send({ event: 'opened', openMs: performance.now() - started, failures, errors });
+  await Promise.all(Array.from({ length: Math.min(concurrency, added.length) }, worker));
+  send({ event: 'opened', openMs: performance.now() - openedAt, failures, errors });
 }
 
 function start(): void {
   measuring = true;
+  started = true;
   const now = performance.now();
-  for (const client of clients) {
-    const { updatesPerSecond, cursorsPerSecond } = client.plan;
-    if (updatesPerSecond > 0) client.nextEditAt = now + Math.random() * (1000 / updatesPerSecond);
-    if (cursorsPerSecond > 0) client.nextCursorAt = now + Math.random() * (1000 / cursorsPerSecond);
-  }
-  const active = clients.filter((client) => client.plan.updatesPerSecond > 0 || client.plan.cursorsPerSecond > 0);
+  for (const client of clients) if (client.synced) activate(client, now);
   ticker = setInterval(() => {
     const at = performance.now();
     for (const client of active) {
       if (!client.ws?.isOpen) continue;
       const { updatesPerSecond, cursorsPerSecond } = client.plan;
       if (updatesPerSecond > 0) {
-        const period = 1000 / updatesPerSecond;
         // A stalled process catches up at most one second of backlog.
         if (at - client.nextEditAt > 1000) client.nextEditAt = at - 1000;
         while (client.nextEditAt <= at) {
           client.writeEdit();
-          client.nextEditAt += period;
+          client.nextEditAt += client.editGap();
         }
       }
       if (cursorsPerSecond > 0) {
@@ -238,9 +310,30 @@ function start(): void {
   }, 2);
 }
 
+function writtenEdits(): Record<number, number> {
+  const edits: Record<number, number> = {};
+  for (const client of clients) if (client.plan.writerId !== null) edits[client.plan.writerId] = client.editSeq;
+  return edits;
+}
+
+function check(ranges: SeqRanges, writersByDoc: Record<string, number[]>): { expected: number; missing: number } {
+  let expected = 0;
+  let missing = 0;
+  for (const client of clients) {
+    for (const writer of writersByDoc[client.plan.doc] ?? []) {
+      const range = ranges[writer];
+      if (writer === client.plan.writerId || !range) continue;
+      expected += range[1] - range[0];
+      missing += client.missing(writer, range[0], range[1]);
+    }
+  }
+  return { expected, missing };
+}
+
 function stop(): void {
   if (ticker) clearInterval(ticker);
   ticker = null;
+  started = false;
   const edits: Record<number, number> = {};
   const cursors: Record<number, number> = {};
   for (const client of clients) {
@@ -260,6 +353,27 @@ process.on('message', (message: LoadCommand) => {
       break;
     case 'start':
       start();
+      break;
+    case 'mark':
+      if (message.reset) {
+        editLatency.reset();
+        cursorLatency.reset();
+        framesIn = 0;
+        awarenessFramesIn = 0;
+        bytesIn = 0;
+      }
+      send({ event: 'marked', edits: writtenEdits() });
+      break;
+    case 'check':
+      send({
+        event: 'checked',
+        ...check(message.ranges, message.writersByDoc),
+        editLatency: editLatency.toData(),
+        cursorLatency: cursorLatency.toData(),
+        framesIn,
+        unexpectedCloses,
+        errors,
+      });
       break;
     case 'stop':
       stop();

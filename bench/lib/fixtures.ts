@@ -146,3 +146,49 @@ export function traceFixture(perMessage = 1000): Fixture {
   if (result !== trace.endContent) throw new Error('replaying the automerge-paper trace did not give its endContent');
   return save(name, updates, result, trace.txns.length);
 }
+
+/**
+ * A file holding one Yjs update: the fixture's whole history merged (every struct and deletion kept),
+ * for `ConnectionPlan.seedFile`. One message gives a server the document a long session built.
+ */
+export function seedFile(fixture: Fixture): string {
+  const file = fixture.updatesFile.replace(/\.updates$/, '.seed');
+  if (!fs.existsSync(file)) writeUpdates(file, [Y.mergeUpdates(readUpdates(fixture.updatesFile))]);
+  return file;
+}
+
+/**
+ * About `characters` of text typed the way people type: words of 1–12 letters at a cursor that
+ * mostly stays where it was, now and then a few characters deleted, one update per word.
+ */
+export function typedTextFixture(characters: number): Fixture {
+  const name = `typed-${characters}`;
+  const existing = cached(name);
+  if (existing) return existing;
+  const next = random(0x7e57 + characters);
+  const doc = new Y.Doc();
+  doc.clientID = 606;
+  const text = doc.getText('t');
+  const updates: Uint8Array[] = [];
+  doc.on('update', (update: Uint8Array) => updates.push(update));
+  const letters = 'abcdefghijklmnopqrstuvwxyz';
+  let cursor = 0;
+  let edits = 0;
+  while (text.length < characters) {
+    edits++;
+    if (next() < 0.05) cursor = Math.floor(next() * (text.length + 1));
+    if (text.length > 20 && next() < 0.1) {
+      const length = Math.min(1 + Math.floor(next() * 5), cursor);
+      text.delete(cursor - length, length);
+      cursor -= length;
+      continue;
+    }
+    let word = '';
+    const size = 1 + Math.floor(next() * 12);
+    for (let j = 0; j < size; j++) word += letters[Math.floor(next() * letters.length)];
+    word += next() < 0.1 ? '.\n' : ' ';
+    text.insert(cursor, word);
+    cursor += word.length;
+  }
+  return save(name, updates, text.toString(), edits);
+}

@@ -26,6 +26,12 @@ export class Histogram {
     if (value > this.maxMicros) this.maxMicros = value;
   }
 
+  reset(): void {
+    this.counts.fill(0);
+    this.total = 0;
+    this.maxMicros = 0;
+  }
+
   toData(): HistogramData {
     const counts: Record<number, number> = {};
     this.counts.forEach((count, index) => {

@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { Histogram, type LatencySummary } from './histogram.js';
-import type { ConnectionPlan, ConnectionReport, LoadCommand, LoadEvent } from './load-protocol.js';
+import type { ConnectionPlan, ConnectionReport, LoadCommand, LoadEvent, SeqRanges } from './load-protocol.js';
 import { ROOT } from './servers.js';
 
 const LOAD_CLIENT = path.join(ROOT, 'dist/bench/clients/load.js');
@@ -13,11 +13,13 @@ class LoadProcess {
   private readonly waiting = new Map<string, (event: LoadEvent) => void>();
   private exitError: Error | null = null;
   readonly ready: Promise<void>;
+  readonly pid: number;
 
   constructor() {
     // BENCH_CLIENT_PROF=<dir> profiles the load clients themselves (to keep them cheap).
     const prof = process.env.BENCH_CLIENT_PROF;
     this.child = fork(LOAD_CLIENT, [], { execArgv: prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.pid = this.child.pid!;
     this.child.on('message', (event: LoadEvent) => {
       const resolve = this.waiting.get(event.event);
       this.waiting.delete(event.event);
@@ -83,17 +85,100 @@ export interface LoadResult {
 export class LoadGroup {
   private readonly processes: LoadProcess[];
   private readonly assignment: ConnectionPlan[][];
+  private readonly plans: ConnectionPlan[];
+  /** Plans dealt so far (the next one goes to process dealt % processes). */
+  private dealt = 0;
   private sentEdits: Record<number, number> = {};
   private sentCursors: Record<number, number> = {};
   private openMs = 0;
   private openFailures = 0;
   private openErrors: string[] = [];
 
-  constructor(private readonly plans: ConnectionPlan[], processCount: number) {
-    const count = Math.max(1, Math.min(processCount, plans.length));
+  /** Without plans (a ramp adds them later with add()), `processCount` processes start. */
+  constructor(plans: ConnectionPlan[], processCount: number) {
+    const count = plans.length === 0 ? processCount : Math.max(1, Math.min(processCount, plans.length));
     this.processes = Array.from({ length: count }, () => new LoadProcess());
     this.assignment = Array.from({ length: count }, () => []);
-    plans.forEach((plan, index) => this.assignment[index % count]!.push(plan));
+    this.plans = [];
+    this.deal(plans);
+  }
+
+  /** The load processes' ids, to measure their own CPU. */
+  get pids(): number[] {
+    return this.processes.map((p) => p.pid);
+  }
+
+  private deal(plans: ConnectionPlan[]): ConnectionPlan[][] {
+    const dealt: ConnectionPlan[][] = this.processes.map(() => []);
+    for (const plan of plans) {
+      const index = this.dealt++ % this.processes.length;
+      this.assignment[index]!.push(plan);
+      dealt[index]!.push(plan);
+    }
+    this.plans.push(...plans);
+    return dealt;
+  }
+
+  /**
+   * Opens more connections while the others keep going (after start(), they start writing as soon
+   * as they are open); resolves when every one of them finished its handshake or failed.
+   */
+  async add(plans: ConnectionPlan[], concurrency: number): Promise<{ openMs: number; failures: number; errors: string[] }> {
+    await Promise.all(this.processes.map((p) => p.ready));
+    const dealt = this.deal(plans);
+    const per = Math.max(1, Math.ceil(concurrency / this.processes.length));
+    const opened = await Promise.all(
+      this.processes.map((p, i) => {
+        if (dealt[i]!.length === 0) return { openMs: 0, failures: 0, errors: [] };
+        const done = p.next('opened', 300_000);
+        p.command({ cmd: 'open', connections: dealt[i]!, concurrency: per });
+        return done;
+      }),
+    );
+    return { openMs: Math.max(...opened.map((o) => o.openMs)), failures: opened.reduce((sum, o) => sum + o.failures, 0), errors: opened.flatMap((o) => o.errors) };
+  }
+
+  /** The edits every writer has sent so far; `reset` starts new latency histograms and frame counts. */
+  async mark(reset: boolean): Promise<Record<number, number>> {
+    const marked = await Promise.all(
+      this.processes.map((p) => {
+        const done = p.next('marked');
+        p.command({ cmd: 'mark', reset });
+        return done;
+      }),
+    );
+    return Object.assign({}, ...marked.map((m) => m.edits)) as Record<number, number>;
+  }
+
+  /**
+   * Whether the edits of `ranges` reached every other client of their rooms, and the latencies and
+   * frames measured since the last mark(true).
+   */
+  async check(ranges: SeqRanges): Promise<{ expected: number; missing: number; editLatency: LatencySummary | null; cursorLatency: LatencySummary | null; framesToClients: number; unexpectedCloses: number; errors: string[] }> {
+    const writersByDoc: Record<string, number[]> = {};
+    for (const plan of this.plans) if (plan.writerId !== null) (writersByDoc[plan.doc] ??= []).push(plan.writerId);
+    const checked = await Promise.all(
+      this.processes.map((p) => {
+        const done = p.next('checked');
+        p.command({ cmd: 'check', ranges, writersByDoc });
+        return done;
+      }),
+    );
+    const edits = new Histogram();
+    const cursors = new Histogram();
+    for (const c of checked) {
+      edits.merge(c.editLatency);
+      cursors.merge(c.cursorLatency);
+    }
+    return {
+      expected: checked.reduce((sum, c) => sum + c.expected, 0),
+      missing: checked.reduce((sum, c) => sum + c.missing, 0),
+      editLatency: edits.summary(),
+      cursorLatency: cursors.summary(),
+      framesToClients: checked.reduce((sum, c) => sum + c.framesIn, 0),
+      unexpectedCloses: checked.reduce((sum, c) => sum + c.unexpectedCloses, 0),
+      errors: checked.flatMap((c) => c.errors).slice(0, 10),
+    };
   }
 
   /** Opens every connection and waits for each handshake; returns the slowest process's time. */

@@ -51,6 +51,11 @@ export class ProcessSampler {
     this.timer = setInterval(() => this.sample(), this.intervalMs);
   }
 
+  /** The largest RSS sampled so far. */
+  get peakBytes(): number {
+    return this.peak;
+  }
+
   /** RSS now, also counted toward the peak. */
   sample(): number {
     try {

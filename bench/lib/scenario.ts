@@ -29,6 +29,8 @@ export interface RunSettings {
   oursEnv: Record<string, string>;
   /** Node flags for this project's server (e.g. --cpu-prof). */
   oursNodeArgs: string[];
+  /** The dist directory of a baseline build of this server (server kind `baseline`), if any. */
+  baselineDist: string | null;
   log(line: string): void;
 }
 
@@ -37,6 +39,7 @@ export type Round = Partial<Record<ServerKind, Metrics>>;
 
 export interface ScenarioResult {
   rounds: Round[];
+  /** Lines for the report below the scenario's table (e.g. each ramp's steps). */
   notes: string[];
 }
 
@@ -66,13 +69,14 @@ export function removeDataDir(dir: string): void {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-/** Launches a server with the run's settings applied. */
-export function launchFor(settings: RunSettings, options: Omit<LaunchOptions, 'env' | 'nodeArgs'>): Promise<RunningServer> {
+/** Launches a server with the run's settings applied (`env`: this server's environment for the scenario, under the run's --ours-env). */
+export function launchFor(settings: RunSettings, options: Omit<LaunchOptions, 'nodeArgs'>): Promise<RunningServer> {
   return launch({
     ...options,
     persist: options.persist || (settings.peersAlwaysPersist && options.kind !== 'raw'),
-    env: settings.oursEnv,
+    env: { ...options.env, ...settings.oursEnv },
     nodeArgs: isOurs(options.kind) ? settings.oursNodeArgs : [],
+    baselineDist: settings.baselineDist ?? undefined,
   });
 }
 

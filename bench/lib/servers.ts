@@ -5,22 +5,28 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Flavor } from './wire.js';
 
-/** `ours-hocuspocus`: this server, driven by the Hocuspocus load client on `/sync` (the protocol of @hocuspocus/provider). */
-export type ServerKind = 'ours' | 'ours-hocuspocus' | 'hocuspocus' | 'reference' | 'raw';
+/**
+ * `ours-hocuspocus`: this server, driven by the Hocuspocus load client on `/sync` (the protocol of
+ * @hocuspocus/provider). `baseline`: this server built from another commit (`--baseline DIR`), to
+ * compare a change in one run.
+ */
+export type ServerKind = 'ours' | 'ours-hocuspocus' | 'baseline' | 'hocuspocus' | 'reference' | 'raw';
 
-export const SERVER_KINDS: readonly ServerKind[] = ['ours', 'ours-hocuspocus', 'reference', 'hocuspocus', 'raw'];
+/** Every kind, in the order a round runs them; `baseline` only takes part when the run names a build. */
+export const SERVER_KINDS: readonly ServerKind[] = ['ours', 'ours-hocuspocus', 'baseline', 'reference', 'hocuspocus', 'raw'];
 
 export const SERVER_LABELS: Record<ServerKind, string> = {
   ours: 'this server',
   'ours-hocuspocus': 'this server (Hocuspocus protocol)',
+  baseline: 'this server, baseline build',
   reference: 'y-websocket-server 0.1.1',
   hocuspocus: 'Hocuspocus 4.7',
   raw: 'raw ws relay',
 };
 
-export const FLAVORS: Record<ServerKind, Flavor> = { ours: 'y', 'ours-hocuspocus': 'hocuspocus', reference: 'y', hocuspocus: 'hocuspocus', raw: 'raw' };
+export const FLAVORS: Record<ServerKind, Flavor> = { ours: 'y', 'ours-hocuspocus': 'hocuspocus', baseline: 'y', reference: 'y', hocuspocus: 'hocuspocus', raw: 'raw' };
 
-/** This project's server, whichever protocol its clients speak. */
+/** This project's server (this build), whichever protocol its clients speak. */
 export function isOurs(kind: ServerKind): boolean {
   return kind === 'ours' || kind === 'ours-hocuspocus';
 }
@@ -40,6 +46,8 @@ export interface LaunchOptions {
   env?: Record<string, string>;
   /** Extra node flags (e.g. --cpu-prof). */
   nodeArgs?: string[];
+  /** For `baseline`: the dist directory of the other build (holding server/main.js). */
+  baselineDist?: string;
 }
 
 export interface RunningServer {
@@ -94,8 +102,10 @@ function command(options: LaunchOptions, port: number): { script: string; env: R
   switch (options.kind) {
     case 'ours':
     case 'ours-hocuspocus':
+    case 'baseline':
+      if (options.kind === 'baseline' && !options.baselineDist) throw new Error('the baseline server needs --baseline DIR');
       return {
-        script: path.join(ROOT, 'dist/server/main.js'),
+        script: options.kind === 'baseline' ? path.join(options.baselineDist!, 'server/main.js') : path.join(ROOT, 'dist/server/main.js'),
         env: {
           ...base,
           DATA_DIR: options.dataDir,
@@ -164,7 +174,7 @@ export async function launch(options: LaunchOptions): Promise<RunningServer> {
     child,
     url(documentName) {
       const name = encodeURIComponent(documentName);
-      if (kind === 'ours') return `ws://127.0.0.1:${port}/sync/${name}`;
+      if (kind === 'ours' || kind === 'baseline') return `ws://127.0.0.1:${port}/sync/${name}`;
       // The document name travels in every frame, as with Hocuspocus' own server.
       if (kind === 'ours-hocuspocus') return `ws://127.0.0.1:${port}/sync`;
       if (kind === 'hocuspocus') return `ws://127.0.0.1:${port}/`;

@@ -1,7 +1,7 @@
 import { LoadGroup } from '../lib/load-group.js';
 import type { ConnectionPlan } from '../lib/load-protocol.js';
 import { ProcessSampler, rssBytes } from '../lib/proc.js';
-import { freshDataDir, interleave, launchFor, removeDataDir, round2, sleep, type MetricSpec, type Metrics, type RunSettings, type Scenario } from '../lib/scenario.js';
+import { freshDataDir, interleave, launchFor, removeDataDir, round2, sleep, waitForQuiet, type MetricSpec, type Metrics, type RunSettings, type Scenario } from '../lib/scenario.js';
 import { FLAVORS, SERVER_KINDS, type RunningServer } from '../lib/servers.js';
 
 interface LoadShape {
@@ -182,7 +182,9 @@ export const idleConnections: Scenario = {
         2,
       );
       try {
-        await sleep(500);
+        // Measured once the process has finished starting (on a busy machine that takes longer than a
+        // fixed pause, and RSS still grows while it does).
+        await waitForQuiet(server.pid);
         const before = rssBytes(server.pid);
         await group.open(200);
         if (group.opening.failures > 0) throw new Error(`${group.opening.failures} connections failed: ${group.opening.errors.join('; ')}`);

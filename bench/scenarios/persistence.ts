@@ -5,7 +5,7 @@ import { freshDataDir, interleave, launchFor, removeDataDir, round2, runTask, wa
 import { FLAVORS, type RunningServer, type ServerKind } from '../lib/servers.js';
 
 /** Servers that store documents; the raw relay has nothing to load or lose. */
-const PERSISTENT: readonly ServerKind[] = ['ours', 'reference', 'hocuspocus'];
+const PERSISTENT: readonly ServerKind[] = ['ours', 'baseline', 'reference', 'hocuspocus'];
 
 function dirBytes(dir: string): number {
   let total = 0;

@@ -49,17 +49,21 @@ export const POSTGRES_WEBHOOK_MIGRATION = `
  * The change mark, as a data-modifying CTE of the append statement (postgres.ts), so that it
  * commits with the append: `bumped` returns the new seq and whether the row was inserted
  * (`xmax = 0`). While the mark exists the conflict updates nothing (the row is only locked, and
- * the document's counter row serialises appends anyway): one index probe per append.
+ * the document's counter row serialises appends anyway): one index probe per append. A mark only
+ * serves to tell endpoints: while none exists the CTE inserts nothing and costs one probe of the
+ * (empty) endpoint table. The statement's own snapshot decides, so an endpoint created on any
+ * instance gets the marks of every append that starts after it committed.
  */
 export const MARK_APPEND_CTE = `INSERT INTO webhook_changes (document, created, first_seq, opened_at)
-             SELECT $1, inserted, seq, $3 FROM bumped
+             SELECT $1, inserted, seq, $3 FROM bumped WHERE EXISTS (SELECT 1 FROM webhook_endpoints)
              ON CONFLICT (document) DO UPDATE SET created = true WHERE excluded.created AND NOT webhook_changes.created`;
 
-/** The mark of a created (or re-created) document, in create's transaction: its changes start at the next seq. */
+/** The mark of a created (or re-created) document, in create's transaction: its changes start at the next seq (none without an endpoint). */
 export async function markCreated(client: pg.ClientBase, name: string, now: number): Promise<void> {
   await client.query({
     name: 'webhookMarkCreated',
-    text: `INSERT INTO webhook_changes (document, created, first_seq, opened_at) SELECT name, true, seq + 1, $2 FROM documents WHERE name = $1
+    text: `INSERT INTO webhook_changes (document, created, first_seq, opened_at)
+           SELECT name, true, seq + 1, $2 FROM documents WHERE name = $1 AND EXISTS (SELECT 1 FROM webhook_endpoints)
            ON CONFLICT (document) DO UPDATE SET created = true`,
     values: [name, now],
   });

@@ -53,10 +53,15 @@ CREATE INDEX IF NOT EXISTS webhook_outbox_finished ON webhook_outbox (updated_at
 
 /**
  * The change marks `append` and `create` write inside their own transaction (sqlite-writes.ts).
- * Costs per append: one primary-key probe before the counter bump and one insert that is a no-op
- * while the mark exists (~2 µs together, against ~100 µs for the commit's fsync).
+ * A mark only serves to tell endpoints, so none is written while no endpoint exists: then an append
+ * costs nothing here. With an endpoint, per append: one primary-key probe before the counter bump
+ * and one insert that is a no-op while the mark exists (~2 µs together, against ~100 µs for the
+ * commit's fsync). Whether an endpoint exists is read in the transaction itself, once per batch and
+ * again after any webhook write of the batch (which may have created the first endpoint): an
+ * endpoint created by any process gets the marks of every append committed after it.
  */
 export function prepareChangeMarks(db: Database.Database) {
+  const anyEndpoint = db.prepare<[], { one: number }>('SELECT 1 AS one FROM webhook_endpoints LIMIT 1');
   const exists = db.prepare<[string], { one: number }>('SELECT 1 AS one FROM documents WHERE name = ?');
   const mark = db.prepare<[string, number, number, number]>(
     `INSERT INTO webhook_changes (document, created, first_seq, opened_at) VALUES (?, ?, ?, ?)
@@ -68,6 +73,8 @@ export function prepareChangeMarks(db: Database.Database) {
      ON CONFLICT (document) DO UPDATE SET created = 1`,
   );
   return {
+    /** Whether any endpoint exists now, in the running transaction (a mark would tell somebody). */
+    wanted: (): boolean => anyEndpoint.get() !== undefined,
     /** Whether `name` has no document row yet (call before the append creates it). */
     isNew: (name: string): boolean => exists.get(name) === undefined,
     appended: (name: string, seq: number, created: boolean, now: number): void => void mark.run(name, created ? 1 : 0, seq, now),

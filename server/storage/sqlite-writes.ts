@@ -60,14 +60,18 @@ export function createBatchWriter(db: Database.Database): (batch: readonly Write
   const deleteFiles = prepareFileDeletion(db);
   return db.transaction((batch: readonly WriteOp[]): WriteResult[] => {
     const now = Date.now();
+    // Whether change marks are wanted (an endpoint exists): read at the first append or create, and
+    // again after a webhook write, which may have saved or deleted an endpoint.
+    let marking: boolean | null = null;
+    const marks = () => (marking ??= changeMarks.wanted());
     return batch.map((write): WriteResult => {
       switch (write.op) {
         case 'append': {
-          const isNew = changeMarks.isNew(write.name);
+          const isNew = marks() && changeMarks.isNew(write.name);
           const bumped = bumpSeq.get(write.name, now, now);
           if (!bumped) return DELETED;
           insertUpdate.run(write.name, bumped.seq, write.update);
-          changeMarks.appended(write.name, bumped.seq, isNew, now);
+          if (marks()) changeMarks.appended(write.name, bumped.seq, isNew, now);
           return bumped.seq;
         }
         case 'compact':
@@ -76,7 +80,7 @@ export function createBatchWriter(db: Database.Database): (batch: readonly Write
         case 'create': {
           const created = create.run(write.name, write.title, now, now).changes > 0;
           if (created) indexTitle.run(write.name, write.title);
-          if (created) changeMarks.created(write.name, now);
+          if (created && marks()) changeMarks.created(write.name, now);
           return created;
         }
         case 'setTitle': {
@@ -89,6 +93,7 @@ export function createBatchWriter(db: Database.Database): (batch: readonly Write
           indexText.run(write.name, write.text);
           return true;
         case 'custom':
+          marking = null;
           return write.run();
         case 'delete': {
           const deleted = markDeleted.run(now, write.name).changes > 0;

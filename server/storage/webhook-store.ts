@@ -2,7 +2,9 @@
  * The webhook part of the storage contract: the outbox of deliveries and, per document, the mark
  * of changes not yet told to anyone. Both backends keep them in the same database as the
  * documents; the mark is written by `append` and `create` in the same transaction as the change
- * itself, so no committed change can be left without an event, whenever the process dies.
+ * itself, so no committed change can be left without an event, whenever the process dies. While no
+ * endpoint exists nobody is to be told, and no mark is written (an endpoint hears of the changes
+ * committed after it was saved).
  * Every backend passes tests/integration/storage-contract.ts, these methods included.
  */
 

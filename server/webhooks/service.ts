@@ -53,7 +53,8 @@ const STOP_GRACE_MS = 3_000;
  * batch waits, the mark stays: the sweep (here, or on any other instance) finds marks older than a
  * batch can be and enqueues their events, with the document's seq as it is then (the editors'
  * names, kept in memory only, are lost: the event then lists none). The cost: nothing per commit
- * beyond the mark's index probe, one write per batch to close it.
+ * beyond the mark's index probe, one write per batch to close it; nothing at all while no endpoint
+ * exists (no mark is written then).
  */
 export function createWebhooks(options: WebhookServiceOptions): Webhooks {
   const { store, config, logger } = options;
@@ -87,11 +88,11 @@ export function createWebhooks(options: WebhookServiceOptions): Webhooks {
 
   const titleOf = (document: string, head: DocumentHead | null) => options.liveTitle?.(document) ?? head?.title ?? '';
 
-  /** One event for the endpoints that want it; none if no endpoint does. */
-  const event = (type: WebhookEventType, data: EventData, at = Date.now()): OutboxEvent[] => {
-    const endpointIds = endpoints.matching(type, data.document);
+  /** One event for the endpoints that want it; none if no endpoint does (then `data` is not even built: a live title walks the document). */
+  const event = (type: WebhookEventType, document: string, data: () => EventData, at = Date.now()): OutboxEvent[] => {
+    const endpointIds = endpoints.matching(type, document);
     if (endpointIds.length === 0) return [];
-    return [{ id: newEventId(), type, document: data.document, payload: eventBody(type, at, data), endpointIds, createdAt: at }];
+    return [{ id: newEventId(), type, document, payload: eventBody(type, at, data()), endpointIds, createdAt: at }];
   };
 
   const enqueued = (events: readonly OutboxEvent[]) => {
@@ -100,17 +101,17 @@ export function createWebhooks(options: WebhookServiceOptions): Webhooks {
   };
 
   const createdEvents = (document: string, editors: string[]) => (_mark: ChangeMark, head: DocumentHead | null) =>
-    head === null ? [] : event('document.created', { document, title: titleOf(document, head), seq: head.seq, editors });
+    head === null ? [] : event('document.created', document, () => ({ document, title: titleOf(document, head), seq: head.seq, editors }));
 
   /** A batch is due (or swept): enqueue what its mark says, removing the mark in the same transaction. */
   const close = async (document: string, editors: string[]) => {
     try {
       const events = await store.closeChanges(document, (mark, head) => {
         if (head === null) return [];
-        const data = { document, title: titleOf(document, head), seq: head.seq, editors };
+        const data = () => ({ document, title: titleOf(document, head), seq: head.seq, editors });
         return [
-          ...(mark.created ? event('document.created', data) : []),
-          ...(head.seq >= Math.max(1, mark.firstSeq) ? event('document.updated', data) : []),
+          ...(mark.created ? event('document.created', document, data) : []),
+          ...(head.seq >= Math.max(1, mark.firstSeq) ? event('document.updated', document, data) : []),
         ];
       });
       enqueued(events);
@@ -147,6 +148,10 @@ export function createWebhooks(options: WebhookServiceOptions): Webhooks {
   const onEvent = (e: ServerEvent) => {
     switch (e.type) {
       case 'document.committed': {
+        // No endpoint: storage wrote no mark, so there is nothing to batch, and no write to close a
+        // mark per document and batch. An endpoint saved on another instance reaches this cache
+        // within ENDPOINT_REFRESH_MS; the marks commits wrote meanwhile are closed by the sweep.
+        if (endpoints.all().length === 0) break;
         const editors = e.authors.map((author) => editorName(author, options.open));
         // seq 1: the first commit of the document, which may have created it (the mark knows).
         if (e.seq === 1) void takeCreated(e.document, editors);
@@ -154,6 +159,7 @@ export function createWebhooks(options: WebhookServiceOptions): Webhooks {
         break;
       }
       case 'document.created':
+        if (endpoints.all().length === 0) break;
         void takeCreated(e.document, e.author ? [editorName(e.author, options.open)] : []);
         break;
       case 'document.deleted': {
@@ -161,13 +167,13 @@ export function createWebhooks(options: WebhookServiceOptions): Webhooks {
         const editors = [...(batch?.editors ?? []), ...(e.author ? [editorName(e.author, options.open)] : [])];
         const data = { document: e.document, title: e.title ?? '', seq: e.seq ?? null, editors };
         // Pending changes of a deleted document are not told: its mark goes with the deletion event.
-        void enqueueNow(event('document.deleted', data), e.document);
+        void enqueueNow(event('document.deleted', e.document, () => data), e.document);
         break;
       }
       case 'user.joined':
       case 'user.left': {
         const user = editorName(e.user, options.open);
-        void enqueueNow(event(e.type, { document: e.document, title: options.liveTitle?.(e.document) ?? '', seq: e.seq, editors: [], user }));
+        void enqueueNow(event(e.type, e.document, () => ({ document: e.document, title: options.liveTitle?.(e.document) ?? '', seq: e.seq, editors: [], user })));
         break;
       }
     }
@@ -229,6 +235,6 @@ export function createWebhooks(options: WebhookServiceOptions): Webhooks {
       await worker.stop(STOP_GRACE_MS);
     },
     deliveries: (endpointId, limit, status) => store.deliveries(endpointId, limit, status),
-    enqueue: (type, data) => enqueueNow(event(type, data)),
+    enqueue: (type, data) => enqueueNow(event(type, data.document, () => data)),
   };
 }

@@ -35,6 +35,7 @@ export function describeWebhookOutboxContract(ctx: { store(): DocumentStore; ope
     it('marks changes in the commit that makes them; closing a mark enqueues its events once', async () => {
       const store = ctx.store();
       const webhooks = store.webhooks!;
+      await webhooks.saveEndpoint(endpoint('ep1'));
       await store.append('new', bytes('1'));
       await store.append('new', bytes('2'));
       const seen: unknown[] = [];
@@ -66,6 +67,7 @@ export function describeWebhookOutboxContract(ctx: { store(): DocumentStore; ope
     it('lets exactly one of two stores take a document.created', async () => {
       const other = await ctx.open();
       const store = ctx.store();
+      await store.webhooks!.saveEndpoint(endpoint('ep1'));
       expect(await store.create('once', '')).toBe(true);
       const build = () => [{ ...event(`c-${Math.random()}`, []), document: 'once' }];
       const taken = await Promise.all([store.webhooks!.takeCreated('once', build), other.webhooks!.takeCreated('once', build)]);
@@ -77,6 +79,36 @@ export function describeWebhookOutboxContract(ctx: { store(): DocumentStore; ope
       expect(await other.webhooks!.takeCreated('first', build)).toHaveLength(1);
       expect(await other.webhooks!.takeCreated('first', build)).toEqual([]);
       expect(await store.webhooks!.staleChanges(Date.now() + 1_000, 10)).toEqual(['first']);
+    });
+
+    it('writes no marks while no endpoint exists; an endpoint saved by another store gets the marks of every later change', async () => {
+      const store = ctx.store();
+      const other = await ctx.open();
+      await store.append('quiet', bytes('1'));
+      expect(await store.create('quiet-created', 'Plan')).toBe(true);
+      expect(await store.webhooks!.staleChanges(Date.now() + 1_000, 10)).toEqual([]);
+      expect(await store.webhooks!.closeChanges('quiet', () => expect.unreachable())).toEqual([]);
+
+      // Created elsewhere (another instance, or the API of another process on the same database).
+      await other.webhooks!.saveEndpoint(endpoint('later'));
+      expect(await store.append('quiet', bytes('2'))).toBe(2);
+      expect(await store.append('fresh', bytes('1'))).toBe(1);
+      expect((await store.webhooks!.staleChanges(Date.now() + 1_000, 10)).sort()).toEqual(['fresh', 'quiet']);
+      await store.webhooks!.closeChanges('quiet', (mark, head) => {
+        // Only the change made after the endpoint existed; the document was created before it.
+        expect(mark).toMatchObject({ created: false, firstSeq: 2 });
+        expect(head).toEqual({ seq: 2, title: '' });
+        return [];
+      });
+      await store.webhooks!.closeChanges('fresh', (mark) => {
+        expect(mark).toMatchObject({ created: true, firstSeq: 1 });
+        return [];
+      });
+
+      // The last endpoint gone: marks stop again.
+      expect(await other.webhooks!.deleteEndpoint('later')).toBe(true);
+      await store.append('quiet', bytes('3'));
+      expect(await store.webhooks!.staleChanges(Date.now() + 1_000, 10)).toEqual([]);
     });
 
     it('leases each due delivery to one owner; an expired lease is taken over', async () => {
