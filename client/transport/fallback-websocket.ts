@@ -9,6 +9,8 @@ interface WebSocketLike {
   binaryType: string;
   readonly protocol: string;
   readonly bufferedAmount: number;
+  /** 0 connecting, 1 open, 2 closing, 3 closed (as every WebSocket). */
+  readonly readyState: number;
   onopen: ((event: unknown) => void) | null;
   onmessage: ((event: { data: unknown }) => void) | null;
   onclose: ((event: { code: number; reason: string }) => void) | null;
@@ -161,8 +163,12 @@ export class FallbackWebSocket {
 
   send(data: ArrayBufferLike | ArrayBufferView | string): void {
     if (this.readyState !== FallbackWebSocket.OPEN) throw new Error('FallbackWebSocket: send() before open or after close');
-    if (this.transport === 'websocket') this.socket!.send(typeof data === 'string' ? asBytes(data) : data);
-    else this.http!.send(asBytes(data));
+    if (this.transport === 'websocket') {
+      // The server may have started closing the socket (its close frame arrived, the close event
+      // has not fired yet): a WebSocket drops what is sent then, and browsers log an error for it.
+      if (this.socket!.readyState !== FallbackWebSocket.OPEN) return;
+      this.socket!.send(typeof data === 'string' ? asBytes(data) : data);
+    } else this.http!.send(asBytes(data));
   }
 
   close(code = 1000, reason = ''): void {
