@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { asBytes } from './bytes.js';
 import type { FileInfo, FileStore, StoredFile } from './file-store.js';
-import type { CustomWrites } from './sqlite-webhooks.js';
+import { inSavepoint, type CustomWrites } from './sqlite-savepoint.js';
 
 /** Files of the SQLite store (see file-store.ts); created with the document tables. */
 export const SQLITE_FILE_SCHEMA = `
@@ -77,25 +77,7 @@ export function createSqliteFileStore(db: Database.Database, writes: CustomWrite
   };
 
   /** Runs `fn` in the next group commit, in a savepoint, and returns what it returned. */
-  const write = async <T>(fn: () => T): Promise<T> => {
-    const inSavepoint = db.transaction(fn);
-    let result: { ok: true; value: T } | { ok: false; error: unknown } | null = null;
-    await writes.run({
-      op: 'custom',
-      run: () => {
-        try {
-          result = { ok: true, value: inSavepoint() };
-        } catch (error) {
-          result = { ok: false, error };
-        }
-        return null;
-      },
-    });
-    const settled = result as { ok: true; value: T } | { ok: false; error: unknown } | null;
-    if (!settled) throw new Error('file write did not run');
-    if (!settled.ok) throw settled.error;
-    return settled.value;
-  };
+  const write = <T>(fn: () => T): Promise<T> => inSavepoint(db, writes, 'file write', fn);
 
   return {
     put: (file, now) =>

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { inSavepoint } from './sqlite-savepoint.js';
 import { asBytes } from './bytes.js';
 import { NEWEST_FIRST, VERSION_COLUMNS as COLUMNS, toVersion, type VersionRow } from './version-rows.js';
 
@@ -82,25 +83,7 @@ export function createSqliteVersionStore(db: Database.Database, writes: VersionW
     thin: db.prepare<[string, string]>('DELETE FROM document_versions WHERE document = ? AND id = ? AND label IS NULL'),
   };
   /** Runs `fn` in the write queue's next group commit, in a savepoint of its own. */
-  const write = async <T>(fn: () => T): Promise<T> => {
-    const inSavepoint = db.transaction(fn);
-    let result: { ok: true; value: T } | { ok: false; error: unknown } | null = null;
-    await writes.run({
-      op: 'custom',
-      run: () => {
-        try {
-          result = { ok: true, value: inSavepoint() };
-        } catch (error) {
-          result = { ok: false, error };
-        }
-        return null;
-      },
-    });
-    const settled = result as { ok: true; value: T } | { ok: false; error: unknown } | null;
-    if (!settled) throw new Error('version write did not run');
-    if (!settled.ok) throw settled.error;
-    return settled.value;
-  };
+  const write = <T>(fn: () => T): Promise<T> => inSavepoint(db, writes, 'version write', fn);
 
   return {
     add: (version, { minSpacingMs = 0 } = {}) =>

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { inSavepoint, type CustomWrites } from './sqlite-savepoint.js';
 import type {
   ChangeMark,
   ClaimedDelivery,
@@ -101,11 +102,6 @@ interface ClaimedRow {
   secret: string;
 }
 const toMark = (row: MarkRow): ChangeMark => ({ document: row.document, created: row.created === 1, firstSeq: row.first_seq, openedAt: row.opened_at });
-/** The store's write queue, as far as this file needs it (sqlite-writes.ts; not imported: it imports this file). */
-export interface CustomWrites {
-  run(write: { op: 'custom'; run: () => null }): Promise<unknown>;
-  runSoon(write: { op: 'custom'; run: () => null }, maxDelayMs: number): Promise<unknown>;
-}
 
 /**
  * Webhook writes join the next commit of edits rather than commit on their own: at 400 edits/s
@@ -191,26 +187,7 @@ export function createSqliteWebhookStore(db: Database.Database, writes: CustomWr
   const headOf = (document: string): DocumentHead | null => q.head.get(document) ?? null;
 
   /** Runs `fn` in the write queue's next group commit (`now`: one that starts at once), in a savepoint of its own. */
-  const write = async <T>(fn: () => T, now = false): Promise<T> => {
-    const inSavepoint = db.transaction(fn);
-    let result: { ok: true; value: T } | { ok: false; error: unknown } | null = null;
-    const op = {
-      op: 'custom' as const,
-      run: () => {
-        try {
-          result = { ok: true, value: inSavepoint() };
-        } catch (error) {
-          result = { ok: false, error };
-        }
-        return null;
-      },
-    };
-    await (now ? writes.run(op) : writes.runSoon(op, JOIN_COMMIT_WITHIN_MS));
-    const settled = result as { ok: true; value: T } | { ok: false; error: unknown } | null;
-    if (!settled) throw new Error('webhook write did not run');
-    if (!settled.ok) throw settled.error;
-    return settled.value;
-  };
+  const write = <T>(fn: () => T, now = false): Promise<T> => inSavepoint(db, writes, 'webhook write', fn, now ? undefined : JOIN_COMMIT_WITHIN_MS);
 
   return {
     takeCreated: (document, build) =>
