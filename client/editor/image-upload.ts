@@ -1,5 +1,6 @@
 import type { Node as PMNode } from 'prosemirror-model';
 import { Plugin, PluginKey, type EditorState, type Transaction } from 'prosemirror-state';
+import { ReplaceStep } from 'prosemirror-transform';
 import { Decoration, DecorationSet, type EditorView } from 'prosemirror-view';
 import { absolutePositionToRelativePosition, relativePositionToAbsolutePosition, ySyncPluginKey } from 'y-prosemirror';
 import type * as Y from 'yjs';
@@ -70,10 +71,19 @@ function acrossReplacement(pos: number, before: PMNode, after: PMNode): number |
   return null;
 }
 
+/** Whether the transaction is one replacement of the whole document (how y-prosemirror renders Yjs content). */
+function replacesWholeDocument(tr: Transaction): boolean {
+  if (tr.steps.length !== 1) return false;
+  const step = tr.steps[0];
+  return step instanceof ReplaceStep && step.from === 0 && step.to === tr.before.content.size;
+}
+
 function reduce(uploads: PendingUpload[], tr: Transaction, state: EditorState): PendingUpload[] {
   let next = uploads;
   if (tr.docChanged && next.length > 0) {
-    const remote = Boolean((tr.getMeta(ySyncPluginKey) as { isChangeOrigin?: boolean } | undefined)?.isChangeOrigin);
+    // Remote edits, and any re-render of the whole document from Yjs (y-prosemirror marks only
+    // some of those as remote), replace everything: mapping would send a placeholder to an end.
+    const remote = Boolean((tr.getMeta(ySyncPluginKey) as { isChangeOrigin?: boolean } | undefined)?.isChangeOrigin) || replacesWholeDocument(tr);
     next = next.map((upload) => {
       const pos = remote ? (acrossReplacement(upload.pos, tr.before, tr.doc) ?? anchoredPos(state, upload.anchor) ?? tr.mapping.map(upload.pos)) : tr.mapping.map(upload.pos);
       return { ...upload, pos: Math.min(pos, state.doc.content.size) };

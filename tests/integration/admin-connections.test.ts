@@ -132,8 +132,6 @@ describe('GET /api/admin/connections', () => {
         expect(listed.messagesIn).toBeGreaterThan(0);
         expect(listed.messagesOut).toBeGreaterThan(0);
       }
-      // Alice sent the edit; bob only received it.
-      expect(aliceListed.bytesIn).toBeGreaterThan(bobListed.bytesIn);
 
       const { text } = await listing(server, adminToken);
       for (const secret of ['confidential', 'Secretname', 'Hiddenname', '#123456', aliceToken, bobToken, adminToken, SECRET]) expect(text).not.toContain(secret);
