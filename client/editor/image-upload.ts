@@ -155,7 +155,7 @@ export class Uploads {
     if (!view || files.length === 0 || !view.editable) return;
     if (pos === undefined) {
       if (!view.state.selection.empty) view.dispatch(view.state.tr.deleteSelection());
-      pos = view.state.selection.from;
+      pos = (view.state.selection.empty ? browserCaret(view) : null) ?? view.state.selection.from;
     }
     const sync = ySyncPluginKey.getState(view.state) as { type: Y.XmlFragment; binding: { mapping: Map<unknown, unknown> } | null } | undefined;
     for (const file of files) {
@@ -237,6 +237,20 @@ function placeImage(state: EditorState, pos: number, image: PMNode): Transaction
 }
 
 /** The plugin: holds the pending uploads, draws their placeholders, and takes pasted and dropped image files. */
+/**
+ * The browser's caret in the editor, if it has one. The editor reads the caret a moment after a key
+ * moved it (on selectionchange): a paste right after the key must still land where the caret is.
+ */
+function browserCaret(view: EditorView): number | null {
+  const selection = (view.root as Document).getSelection?.();
+  if (!selection || !selection.isCollapsed || !selection.anchorNode || !view.dom.contains(selection.anchorNode)) return null;
+  try {
+    return view.posAtDOM(selection.anchorNode, selection.anchorOffset);
+  } catch {
+    return null;
+  }
+}
+
 export function imageUploadPlugin(uploads: Uploads): Plugin<PendingUpload[]> {
   return new Plugin<PendingUpload[]>({
     key: imageUploadKey,
