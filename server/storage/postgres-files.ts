@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import { asBytes } from './bytes.js';
-import type { FileInfo, FileStore } from './file-store.js';
+import type { FileStore } from './file-store.js';
 import { inTransaction } from './postgres-transaction.js';
+import { FILE_INFO_COLUMNS as INFO_COLUMNS, toFileInfo as toInfo, type FileRow } from './file-rows.js';
 
 /** Files of the PostgreSQL store (file-store.ts): one migration, appended to postgres.ts's list. */
 export const POSTGRES_FILE_MIGRATION = `
@@ -25,30 +26,6 @@ CREATE INDEX files_document_c ON files (document COLLATE "C");
 export async function deleteFilesOf(client: pg.ClientBase, document: string): Promise<void> {
   await client.query({ name: 'deleteFilesOf', text: 'DELETE FROM files WHERE document = $1', values: [document] });
 }
-
-interface FileRow {
-  document: string;
-  id: string;
-  type: string;
-  size: number;
-  width: number;
-  height: number;
-  created_at: string;
-  unreferenced_since: string | null;
-}
-
-const INFO_COLUMNS = 'document, id, type, size, width, height, created_at, unreferenced_since';
-
-const toInfo = (row: FileRow): FileInfo => ({
-  document: row.document,
-  id: row.id,
-  type: row.type,
-  size: row.size,
-  width: row.width,
-  height: row.height,
-  createdAt: Number(row.created_at),
-  unreferencedSince: row.unreferenced_since === null ? null : Number(row.unreferenced_since),
-});
 
 const Q = {
   // FOR SHARE holds the document row until commit: a concurrent deletion (which updates that row,

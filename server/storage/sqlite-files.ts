@@ -1,7 +1,8 @@
 import type Database from 'better-sqlite3';
 import { asBytes } from './bytes.js';
-import type { FileInfo, FileStore, StoredFile } from './file-store.js';
+import type { FileStore, StoredFile } from './file-store.js';
 import { inSavepoint, type CustomWrites } from './sqlite-savepoint.js';
+import { FILE_INFO_COLUMNS as INFO_COLUMNS, toFileInfo as toInfo, type FileRow } from './file-rows.js';
 
 /** Files of the SQLite store (see file-store.ts); created with the document tables. */
 export const SQLITE_FILE_SCHEMA = `
@@ -24,30 +25,6 @@ export function prepareFileDeletion(db: Database.Database): (document: string) =
   const deleteFiles = db.prepare<[string]>('DELETE FROM files WHERE document = ?');
   return (document) => void deleteFiles.run(document);
 }
-
-interface FileRow {
-  document: string;
-  id: string;
-  type: string;
-  size: number;
-  width: number;
-  height: number;
-  created_at: number;
-  unreferenced_since: number | null;
-}
-
-const INFO_COLUMNS = 'document, id, type, size, width, height, created_at, unreferenced_since';
-
-const toInfo = (row: FileRow): FileInfo => ({
-  document: row.document,
-  id: row.id,
-  type: row.type,
-  size: row.size,
-  width: row.width,
-  height: row.height,
-  createdAt: row.created_at,
-  unreferencedSince: row.unreferenced_since,
-});
 
 /**
  * The SQLite file store. Writes go through the store's write queue (one writer, group commit), each
