@@ -76,6 +76,8 @@ export function prerequisites(env = process.env) {
     { tool: 'chromium', package: 'chromium', usedBy: 'end-to-end tests', lookedFor: env.CHROMIUM_PATH ?? '/usr/bin/chromium (or CHROMIUM_PATH)', found: findChromium(env) },
     { tool: 'redis-server', package: 'redis-server', usedBy: 'multi-instance tests', lookedFor: 'redis-server on PATH', found: findRedisServer(env) },
     { tool: 'PostgreSQL server', package: 'postgresql', usedBy: 'multi-instance tests', lookedFor: `pg_ctl, initdb, postgres and psql in ${env.PG_BIN ? `PG_BIN=${env.PG_BIN}` : `${PG_ROOT}/<version>/bin (or PG_BIN)`}`, found: findPgBin(env) },
+    // Minimal images lack it; the TLS tests make their certificates with it.
+    { tool: 'openssl', package: 'openssl', usedBy: 'TLS tests', lookedFor: 'openssl on PATH or in /usr/bin', found: findOnPath('openssl', env, ['/usr/bin']) },
     { tool: 'nginx', package: 'nginx-light', usedBy: 'reverse-proxy test', lookedFor: env.NGINX_PATH ? `NGINX_PATH=${env.NGINX_PATH}` : 'nginx on PATH or in /usr/sbin (or NGINX_PATH)', found: findNginx(env) },
   ];
 }
@@ -132,7 +134,7 @@ export function main(env = process.env, log = console.log, fail = console.error)
     fail(
       `The tests need system packages that are missing:\n${describeMissing(missing)}\n\n` +
         `They cannot be installed from here (${plan.why}). Install them with:\n\n    ${plan.command}\n\n` +
-        'then run `npm test` again. (Not Debian/Ubuntu? Install Chromium, Redis, the PostgreSQL server and nginx\n' +
+        'then run `npm test` again. (Not Debian/Ubuntu? Install Chromium, Redis, the PostgreSQL server, openssl and nginx\n' +
         'with your package manager; CHROMIUM_PATH, PG_BIN and NGINX_PATH point the tests at other locations.)',
     );
     return 1;
