@@ -15,7 +15,7 @@ import { Connection, type ConnectionAccess } from './connection.js';
 import { COMMITTED_ORIGIN, SERVER_ORIGIN, clientOrigin, completingPendingOrigin, isTransactionOrigin, type TransactionOrigin } from './origins.js';
 import { PendingContent } from './pending-content.js';
 import { ProtocolError, decodeClientMessage, encodeFrame, writeSyncStep1, writeSyncStep2, writeUpdate } from './protocol.js';
-import { RoomUpkeep } from './room-upkeep.js';
+import { RoomUpkeep, type LogSize } from './room-upkeep.js';
 import { deriveTitle } from './title.js';
 import { UpdatePipeline } from './update-pipeline.js';
 import { UpdateGuard } from './update-guard.js';
@@ -111,7 +111,12 @@ export class Room {
       for (const update of stored.updates) Y.applyUpdate(doc, update);
     }, COMMITTED_ORIGIN);
     options.metrics.roomLoadSeconds.observe((performance.now() - loaded.startedAt) / 1000);
-    const room = new Room(name, doc, stored.seq, stored.updates.length, options);
+    const log = {
+      rows: stored.updates.length,
+      bytes: stored.updates.reduce((sum, update) => sum + update.byteLength, 0),
+      snapshotBytes: stored.snapshot?.byteLength ?? 0,
+    };
+    const room = new Room(name, doc, stored.seq, log, options);
     room.fullStateFrame = worthKeeping(
       loaded.fullStateFrame ?? (stored.snapshot && stored.updates.length === 0 && stored.snapshot.byteLength >= FULL_STATE_CACHE_MIN_BYTES ? encodeFrame(writeSyncStep2, stored.snapshot) : null),
     );
@@ -122,7 +127,7 @@ export class Room {
     readonly name: string,
     readonly doc: Y.Doc,
     seq: number,
-    logRows: number,
+    log: LogSize,
     private readonly options: RoomOptions,
   ) {
     const { store, metrics, logger } = options;
@@ -145,7 +150,7 @@ export class Room {
       },
       deleted: () => this.markDeleted(),
     });
-    this.upkeep = new RoomUpkeep(logRows, {
+    this.upkeep = new RoomUpkeep(log, {
       name,
       store,
       metrics,
@@ -528,7 +533,7 @@ export class Room {
     this.options.onCommitted?.(this, update, seq);
     if (this.options.events?.active) this.options.events.emit({ type: 'document.committed', document: this.name, seq, authors: authorsOf(origins, this.awareness) });
     if (savedState) this.sendSavedState(savedState);
-    this.upkeep.committed();
+    this.upkeep.committed(update.byteLength);
   }
 
   private hasSavedStateSubscribers(): boolean {
