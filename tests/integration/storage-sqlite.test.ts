@@ -46,3 +46,65 @@ describe('SQLite write pacing', () => {
     }
   });
 });
+
+describe('SQLite commit thread', () => {
+  it('keeps the order of one batch that mixes thread writes with custom writes of the event loop', async () => {
+    const dir = tempDir('collab-sqlite-thread-');
+    const file = path.join(dir, 'collab.sqlite');
+    try {
+      const store = createSqliteStore({ file, synchronous: 'full' });
+      await store.append('doc', new Uint8Array([0, 0, 1]));
+      const version = (seq: number) => ({
+        id: `v${seq}`,
+        document: 'doc',
+        createdAt: Date.now(),
+        label: null,
+        kind: 'manual' as const,
+        authors: ['ann'],
+        seq,
+        state: new Uint8Array([seq % 256]),
+      });
+      // All requested in one turn, so they share one batch: ten appends (enough for the thread),
+      // a version (event loop), append and delete, a version, an append (refused: deleted before it).
+      const appended2 = Promise.all(Array.from({ length: 10 }, (_, i) => store.append('doc', new Uint8Array([0, 0, 2, i]))));
+      const added1 = store.versions!.add(version(1));
+      const appended3 = store.append('doc', new Uint8Array([0, 0, 3]));
+      const deleted = store.delete('doc');
+      const added2 = store.versions!.add(version(12));
+      const appendedAfter = store.append('doc', new Uint8Array([0, 0, 4])).then(
+        () => 'appended',
+        (error: Error) => error.name,
+      );
+      expect(await appended2).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+      expect((await added1).status).toBe('added');
+      expect(await appended3).toBe(12);
+      expect(await deleted).toBe(true);
+      // The version came after the deletion, so there is no document to add it to.
+      expect((await added2).status).toBe('no-document');
+      expect(await appendedAfter).toBe('DocumentDeletedError');
+      // The event loop's connection reads what the thread committed.
+      await expect(store.load('doc')).rejects.toThrow('document deleted');
+      expect(await store.versions!.list('doc', 10)).toEqual([]);
+      await store.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('answers every write after the store closes with an error, and the process can exit', async () => {
+    const dir = tempDir('collab-sqlite-thread-close-');
+    const file = path.join(dir, 'collab.sqlite');
+    try {
+      const store = createSqliteStore({ file, synchronous: 'normal' });
+      const first = store.append('doc', new Uint8Array([0, 0, 1]));
+      await store.close();
+      expect(await first).toBe(1);
+      await expect(store.append('doc', new Uint8Array([0, 0, 2]))).rejects.toThrow('storage is closed');
+      const reopened = createSqliteStore({ file, synchronous: 'normal' });
+      expect((await reopened.load('doc')).seq).toBe(1);
+      await reopened.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
