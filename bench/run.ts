@@ -120,6 +120,33 @@ function machine() {
   };
 }
 
+/**
+ * How long this machine's disk takes to make a small write durable (write + fdatasync of 4 KB in
+ * the bench's work directory, 300 times): the floor under every latency of this server, which
+ * commits each edit durably before relaying it, while the peers keep edits in memory only.
+ */
+function diskSyncMs(dir: string): { p50: number; p99: number; max: number } {
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'fsync-probe');
+  const fd = fs.openSync(file, 'w');
+  const block = Buffer.alloc(4096, 7);
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < 300; i++) {
+      const started = performance.now();
+      fs.writeSync(fd, block, 0, block.length, (i % 16) * block.length);
+      fs.fdatasyncSync(fd);
+      times.push(performance.now() - started);
+    }
+  } finally {
+    fs.closeSync(fd);
+    fs.rmSync(file, { force: true });
+  }
+  times.sort((a, b) => a - b);
+  const at = (q: number) => Math.round(times[Math.min(times.length - 1, Math.floor(q * times.length))]! * 100) / 100;
+  return { p50: at(0.5), p99: at(0.99), max: at(1) };
+}
+
 /** What the baseline build is: the commit recorded next to it (BASELINE_COMMIT), else its directory name. */
 function baselineCommit(dist: string): string {
   const file = path.join(dist, 'BASELINE_COMMIT');
@@ -199,8 +226,10 @@ async function main(): Promise<void> {
     selected.length < SCENARIOS.length || SERVER_KINDS.some((k) => k !== 'baseline' && !args.servers.includes(k)) || Object.keys(args.oursEnv).length > 0;
   const mode = args.quick ? 'quick' : partial ? 'partial' : 'full';
   settings.log(`collab-docs benchmark — ${mode} run, ${settings.rounds} round(s), ${settings.windowSeconds} s windows`);
-  settings.log(`machine: ${info.nproc} cores (${info.cpuModel}), node ${info.node}, load ${info.loadAverageAtStart.join(' ')}`);
   fs.mkdirSync(WORK_DIR, { recursive: true });
+  const diskSync = diskSyncMs(WORK_DIR);
+  settings.log(`machine: ${info.nproc} cores (${info.cpuModel}), node ${info.node}, load ${info.loadAverageAtStart.join(' ')}`);
+  settings.log(`disk: a 4 KB write made durable (fdatasync) takes p50 ${diskSync.p50} ms, p99 ${diskSync.p99} ms, max ${diskSync.max} ms`);
 
   const results: Record<string, { title: string; description: string; summary: Summary; rounds: ScenarioResult['rounds']; notes: string[]; seconds: number }> = {};
   for (const scenario of selected) {
@@ -218,7 +247,7 @@ async function main(): Promise<void> {
     generatedAt: new Date().toISOString(),
     mode,
     settings: { rounds: settings.rounds, windowSeconds: settings.windowSeconds, servers: settings.servers, peersAlwaysPersist: settings.peersAlwaysPersist, oursEnv: settings.oursEnv, baseline: args.baseline ? baselineCommit(args.baseline) : null },
-    machine: { ...info, loadAverageAtEnd: os.loadavg().map((l) => Math.round(l * 100) / 100) },
+    machine: { ...info, diskSyncMs: diskSync, loadAverageAtEnd: os.loadavg().map((l) => Math.round(l * 100) / 100) },
     durationSeconds: Math.round((Date.now() - started) / 1000),
     servers: SERVER_LABELS,
     scenarios: results,
@@ -230,6 +259,8 @@ async function main(): Promise<void> {
     `# Benchmark results (${report.mode} run, ${report.generatedAt})`,
     '',
     `Machine: ${info.nproc} cores, ${info.cpuModel}; node ${info.node}; ${info.kernel}; load average ${info.loadAverageAtStart.join(' ')} at start, ${report.machine.loadAverageAtEnd.join(' ')} at end. Server code at ${info.commit}${info.dirty ? ' (with uncommitted changes)' : ''}.`,
+    '',
+    `Disk: a 4 KB write made durable (fdatasync) took p50 ${diskSync.p50} ms, p99 ${diskSync.p99} ms, max ${diskSync.max} ms (300 tries at the start). This server commits every edit that durably before relaying it; the peers persist nothing.`,
     '',
     '```',
     '$ free -g',
