@@ -146,16 +146,17 @@ export function createSyncEndpoint(prefix: string, options: SyncEndpointOptions)
   const sendFrame = createFrameSender();
   // Also the registry of open sockets: ws's own (`clientTracking`) costs a closure per socket.
   const transports = new Map<WebSocket, WebSocketTransport>();
-  // `/sync` itself: the Hocuspocus protocol, each document authorised by its own Auth message.
-  const hocuspocus = createHocuspocusSockets({ ...options, sendFrame, authTimeoutMs: options.handshakeTimeoutMs ?? 10_000 });
   function* sockets(): IterableIterator<WebSocket> {
     yield* transports.keys();
     yield* hocuspocus.sockets();
   }
   const heartbeat = startHeartbeat(sockets, options.pingIntervalMs);
+  // `/sync` itself: the Hocuspocus protocol, each document authorised by its own Auth message.
+  const hocuspocus = createHocuspocusSockets({ ...options, sendFrame, heard: heartbeat.heard, authTimeoutMs: options.handshakeTimeoutMs ?? 10_000 });
 
   // Listeners take their socket as `this`: one function serves every connection.
   function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+    heartbeat.heard(this);
     const attachment = transports.get(this)?.attachment;
     if (!attachment) return;
     if (!isBinary) attachment.connection.close(CloseCode.BadRequest, 'text frames are not part of the protocol');

@@ -162,7 +162,7 @@ export class AwarenessRelay {
     const ids = [...connection.awarenessClients].filter((id) => this.owners.get(id) === connection);
     if (ids.length > 0) removeAwarenessStates(this.awareness, ids, connectionAwarenessOrigin(connection));
     for (const id of ids) this.disown(id);
-    connection.awarenessClients.clear();
+    connection.disownAllAwarenessClients();
     for (const [id, claim] of this.claims) if (claim.connection === connection) this.claims.delete(id);
   }
 
@@ -244,7 +244,7 @@ export class AwarenessRelay {
 
   private own(id: number, connection: Connection): void {
     this.owners.set(id, connection);
-    connection.awarenessClients.add(id);
+    connection.ownAwarenessClient(id);
     if (this.selfIds.get(connection) === id) this.selfOwned.add(id);
   }
 
@@ -255,7 +255,7 @@ export class AwarenessRelay {
 
   private disown(id: number): void {
     const previous = this.owners.get(id);
-    if (previous !== undefined && typeof previous !== 'string') previous.awarenessClients.delete(id);
+    if (previous !== undefined && typeof previous !== 'string') previous.disownAwarenessClient(id);
     this.owners.delete(id);
     this.selfOwned.delete(id);
   }

@@ -10,6 +10,9 @@ export interface ConnectionAccess {
 
 let nextConnectionId = 1;
 
+/** What a connection that announced no awareness state holds (most idle ones): shared, never changed. */
+const NO_AWARENESS_CLIENTS: ReadonlySet<number> = new Set();
+
 /**
  * One client's connection to one room, as the room sees it: who it is, what the room tracks
  * about it, and sending to it. Its transport carries the bytes (SyncTransport); its
@@ -17,8 +20,12 @@ let nextConnectionId = 1;
  */
 export class Connection {
   readonly id = nextConnectionId++;
-  /** Awareness client ids this connection created; it may change or remove only these. */
-  readonly awarenessClients = new Set<number>();
+  /**
+   * Awareness client ids this connection created; it may change or remove only these. Made on its
+   * first id: an empty Set costs 152 bytes, which a connection that never shows presence (a
+   * viewer, a script) would keep for its whole life.
+   */
+  private ownedAwarenessClients: Set<number> | null = null;
   /** Whether it asked for SavedState frames (our editor does; stock clients don't). */
   wantsSavedState = false;
   /** performance.now() of the last frame sent; rooms skip pure echoes to a connection that hears from us anyway. */
@@ -41,6 +48,24 @@ export class Connection {
 
   get closed(): boolean {
     return this.isClosed;
+  }
+
+  /** The awareness client ids this connection owns (AwarenessRelay decides which). */
+  get awarenessClients(): ReadonlySet<number> {
+    return this.ownedAwarenessClients ?? NO_AWARENESS_CLIENTS;
+  }
+
+  ownAwarenessClient(clientId: number): void {
+    (this.ownedAwarenessClients ??= new Set()).add(clientId);
+  }
+
+  disownAwarenessClient(clientId: number): void {
+    const owned = this.ownedAwarenessClients;
+    if (owned?.delete(clientId) && owned.size === 0) this.ownedAwarenessClients = null;
+  }
+
+  disownAllAwarenessClients(): void {
+    this.ownedAwarenessClients = null;
   }
 
   get transportKind(): TransportKind {

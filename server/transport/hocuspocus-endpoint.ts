@@ -15,6 +15,8 @@ const MAX_KEEPALIVE_IDLE_MS = 10_000;
 export interface HocuspocusSocketsOptions extends HocuspocusSocketOptions {
   /** The WebSocket heartbeat's interval (PING_INTERVAL_MS). */
   pingIntervalMs: number;
+  /** Told of every message a socket receives (the heartbeat counts it as an answer to its ping). */
+  heard(ws: WebSocket): void;
 }
 
 /** The Hocuspocus sockets of the sync endpoint (`/sync`, without a document name). */
@@ -33,6 +35,7 @@ export function createHocuspocusSockets(options: HocuspocusSocketsOptions): Hocu
 
   // Listeners take their socket as `this`: one function serves every connection.
   function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+    options.heard(this);
     const socket = sockets.get(this);
     if (!socket) return;
     if (!isBinary) socket.close(CloseCode.BadRequest, 'text frames are not part of the protocol');

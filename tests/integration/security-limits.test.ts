@@ -200,6 +200,25 @@ describe('connection and document limits (behind a trusted proxy)', () => {
     expect(result.code).toBe(1006);
     await waitFor(async () => (await metric(server().httpUrl, 'collab_connections')) === 0, 'the connection to be cleaned up');
   });
+
+  it('counts any message as an answer to a ping: a client that never pongs but keeps talking stays connected', async () => {
+    await fromNoConnections();
+    const talker = await open(`${server().syncUrl}/ping`, { ...from('10.0.2.2'), client: { autoPong: false } });
+    sockets.push(talker);
+    let pings = 0;
+    let closedWith: number | null = null;
+    talker.on('close', (code) => (closedWith = code));
+    // Each ping is answered with a query-awareness message (type 3) instead of a pong.
+    talker.on('ping', () => {
+      pings++;
+      talker.send(new Uint8Array([3]));
+    });
+    // A ping left unanswered ends the connection at the next one: four pings means three answered by messages.
+    await waitFor(() => pings >= 4 || closedWith !== null, 'four pings to the client that answers with messages', 10_000);
+    expect(closedWith).toBeNull();
+    expect(pings).toBeGreaterThanOrEqual(4);
+    talker.terminate();
+  });
 });
 
 describe('behind a reverse proxy without TRUST_PROXY', () => {
