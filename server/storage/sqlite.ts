@@ -3,9 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { listPatterns, nameRange, sqliteGlob } from './list-patterns.js';
 import { fts5Query, queryWords } from './search-query.js';
-import { createWriteQueue } from './sqlite-writes.js';
-import { DELETED } from './sqlite-write-ops.js';
-import { commitThreadScript, startCommitThread } from './sqlite-commit-thread.js';
+import { DELETED, createWriteQueue } from './sqlite-writes.js';
 import { SQLITE_VERSION_SCHEMA, createSqliteVersionStore } from './sqlite-versions.js';
 import { SQLITE_WEBHOOK_SCHEMA, createSqliteWebhookStore } from './sqlite-webhooks.js';
 import { SQLITE_FILE_SCHEMA, createSqliteFileStore } from './sqlite-files.js';
@@ -80,8 +78,7 @@ const toInfo = (row: DocumentRow): DocumentInfo => ({
 
 /**
  * The embedded default backend: an update log plus snapshots in one SQLite file (WAL mode). Writes
- * are group-committed on a thread of their own (sqlite-writes.ts, sqlite-commit-thread.ts); a write
- * resolves once its transaction is durable.
+ * are group-committed (sqlite-writes.ts); a write resolves once its transaction is durable.
  */
 export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
   if (options.file !== ':memory:') fs.mkdirSync(path.dirname(options.file), { recursive: true });
@@ -110,10 +107,7 @@ export function createSqliteStore(options: SqliteStoreOptions): DocumentStore {
     check: db.prepare('SELECT 1'),
   };
 
-  // Large commits run on a thread of their own (sqlite-commit-thread.ts), started when first
-  // needed; an in-memory database cannot be shared with one.
-  const script = options.file === ':memory:' ? null : commitThreadScript();
-  const writes = createWriteQueue(db, script ? () => startCommitThread(script, { file: options.file, synchronous: options.synchronous }) : undefined);
+  const writes = createWriteQueue(db);
 
   // One arm per pattern, each an index range on the primary key (never the updated_at index,
   // which would walk every document in edit order); UNION drops documents two patterns share.
