@@ -2,8 +2,23 @@ import type Database from 'better-sqlite3';
 import { TokenBucket } from '../limits/token-bucket.js';
 import { prepareFileDeletion } from './sqlite-files.js';
 import { prepareChangeMarks } from './sqlite-webhooks.js';
-import type { CommitThread } from './sqlite-commit-thread.js';
-import { DELETED, type ThreadWriteOp, type WriteOp, type WriteResult } from './sqlite-write-ops.js';
+
+/** Every write the SQLite store makes; they all go through one queue, in order. */
+export type WriteOp =
+  | { op: 'append'; name: string; update: Uint8Array }
+  | { op: 'compact'; name: string; snapshot: Uint8Array; uptoSeq: number }
+  | { op: 'create'; name: string; title: string }
+  | { op: 'setTitle'; name: string; title: string }
+  | { op: 'setText'; name: string; text: string }
+  | { op: 'delete'; name: string }
+  /** Webhook outbox, file and version writes (sqlite-webhooks.ts, sqlite-files.ts, sqlite-versions.ts), sharing the group commit; they run in a savepoint of their own. */
+  | { op: 'custom'; run: () => WriteResult };
+
+/** append: the sequence number (DELETED for a deleted document); create/setTitle/setText/delete: whether a row changed; compact: null. */
+export type WriteResult = number | boolean | null;
+
+/** What an append to a deleted document returns (it never throws: the batch holds other documents' writes). */
+export const DELETED = -1;
 
 /** Runs a batch of writes in one transaction (one fsync) and returns each one's result. */
 export function createBatchWriter(db: Database.Database): (batch: readonly WriteOp[]) => WriteResult[] {
@@ -122,31 +137,13 @@ const MAX_COMMITS_PER_SECOND = 250;
 const COMMIT_BURST = 25;
 
 /**
- * Fewer writes than this commit on the event loop even with a thread: handing a batch over and
- * back costs ~0.1 ms of CPU on each side, more than a batch of one or two appends costs to write
- * (the fan-out and many-rooms benchmarks took up to 40% more CPU with every batch on the thread).
- * Batches this large only form when edits arrive faster than commits finish, which is when the
- * event loop needs the time back.
+ * Group commit: writes requested in the same event-loop turn (appends of any number of documents,
+ * compactions, titles) share one transaction and one fsync. The transaction runs on the event loop:
+ * an fsync here takes a fraction of a millisecond, less than handing each batch to a thread and back
+ * costs, and while it runs incoming frames gather in the socket buffers for the next batch.
  */
-const THREAD_MIN_WRITES = 8;
-
-/**
- * Group commit: writes requested while no commit runs (appends of any number of documents,
- * compactions, titles) share one transaction and one fsync; writes requested while one runs wait
- * for it and share the next. With a commit thread (file databases), large batches commit there and
- * the event loop only hands them over; custom writes (closures over this connection) and small
- * batches run here, in order between the thread's. Without one (`:memory:`, or the thread died),
- * everything commits on the event loop, while incoming frames gather in the socket buffers.
- */
-export function createWriteQueue(db: Database.Database, startThread?: () => CommitThread): WriteQueue {
+export function createWriteQueue(db: Database.Database): WriteQueue {
   const writeBatch = createBatchWriter(db);
-  /** Started at the first batch large enough for it: a server that never gets one never pays its ~10 MB. */
-  let thread: CommitThread | null = null;
-  const threadFor = (writes: number): CommitThread | null => {
-    if (writes < THREAD_MIN_WRITES || !startThread) return null;
-    thread ??= startThread();
-    return thread.alive ? thread : null;
-  };
   let queue: Queued[] = [];
   /**
    * What starts the next commit: an immediate, or a timeout while paced. Kept apart because each
@@ -154,65 +151,30 @@ export function createWriteQueue(db: Database.Database, startThread?: () => Comm
    * immediates, and later setImmediate callbacks of the whole process may never run).
    */
   let pending: { immediate: NodeJS.Immediate } | { timeout: NodeJS.Timeout } | null = null;
-  /** The commit running now (on the thread, or its custom writes here). */
-  let running: Promise<void> | null = null;
-  /** Whether a write that must not wait (run(), or a runSoon() past its delay) is queued. */
-  let due = false;
   let closed = false;
   const pacing = new TokenBucket(MAX_COMMITS_PER_SECOND, COMMIT_BURST);
   /** The timer of runSoon() writes waiting for a commit to join. */
   let lazy: NodeJS.Timeout | null = null;
 
-  const settle = (items: Queued[], results: WriteResult[] | Error) => {
-    if (results instanceof Error) for (const item of items) item.reject(results);
-    else items.forEach((item, i) => item.resolve(results[i]!));
-  };
-  const onLoop = (items: Queued[]): WriteResult[] | Error => {
-    try {
-      return writeBatch(items.map((item) => item.write));
-    } catch (error) {
-      return error instanceof Error ? error : new Error(String(error));
-    }
-  };
-  /** Runs the batch in order: runs of thread writes there, custom writes here, each its own transaction. */
-  const runBatch = async (batch: Queued[]) => {
-    let start = 0;
-    while (start < batch.length) {
-      const custom = batch[start]!.write.op === 'custom';
-      let end = start + 1;
-      while (end < batch.length && (batch[end]!.write.op === 'custom') === custom) end++;
-      const items = batch.slice(start, end);
-      start = end;
-      const committer = custom ? null : threadFor(items.length);
-      if (!committer) {
-        settle(items, onLoop(items));
-        continue;
-      }
-      try {
-        settle(items, await committer.commit(items.map((item) => item.write as ThreadWriteOp)));
-      } catch (error) {
-        settle(items, error instanceof Error ? error : new Error(String(error)));
-      }
-    }
-  };
-
   const commit = () => {
     pending = null;
     if (lazy) clearTimeout(lazy);
     lazy = null;
-    due = false;
     // A commit forced by close() may run without a token; it does not delay the ones after it.
     pacing.takeAtMost(1);
     const batch = queue;
     queue = [];
-    running = runBatch(batch).finally(() => {
-      running = null;
-      if (due && !closed) schedule();
-    });
+    let results: WriteResult[];
+    try {
+      results = writeBatch(batch.map((item) => item.write));
+    } catch (error) {
+      for (const item of batch) item.reject(error);
+      return;
+    }
+    batch.forEach((item, i) => item.resolve(results[i]!));
   };
 
   const schedule = () => {
-    if (pending || running) return;
     const wait = pacing.msUntil(1);
     pending = wait === 0 ? { immediate: setImmediate(commit) } : { timeout: setTimeout(commit, wait) };
   };
@@ -222,20 +184,17 @@ export function createWriteQueue(db: Database.Database, startThread?: () => Comm
       return new Promise<WriteResult>((resolve, reject) => {
         if (closed) return reject(new Error('storage is closed'));
         queue.push({ write, resolve, reject });
-        due = true;
-        schedule();
+        if (!pending) schedule();
       });
     },
     runSoon(write, maxDelayMs) {
       return new Promise<WriteResult>((resolve, reject) => {
         if (closed) return reject(new Error('storage is closed'));
         queue.push({ write, resolve, reject });
-        if (due || lazy) return;
+        if (pending || lazy) return;
         lazy = setTimeout(() => {
           lazy = null;
-          if (queue.length === 0) return;
-          due = true;
-          schedule();
+          if (!pending && queue.length > 0) schedule();
         }, maxDelayMs);
       });
     },
@@ -243,17 +202,12 @@ export function createWriteQueue(db: Database.Database, startThread?: () => Comm
       closed = true;
       if (lazy) clearTimeout(lazy);
       lazy = null;
+      if (!pending && queue.length === 0) return;
       if (pending) {
         if ('immediate' in pending) clearImmediate(pending.immediate);
         else clearTimeout(pending.timeout);
-        pending = null;
       }
-      await running;
-      if (queue.length > 0) {
-        commit();
-        await running;
-      }
-      await thread?.close();
+      commit();
     },
   };
 }

@@ -38,6 +38,9 @@ describe('SQLite write pacing', () => {
           expect(stored.seq).toBe(40);
           expect(stored.updates.map((update) => update[2])).toEqual(Array.from({ length: 40 }, (_, k) => k * 3 + d));
         }
+        // Closing must have cleared its paced commit with the right function: clearing a timeout
+        // with clearImmediate upsets Node's immediates, and this commit (an immediate) never ran.
+        expect(await reopened.append('doc-0', new Uint8Array([0, 0, 200]))).toBe(41);
       } finally {
         await reopened.close();
       }
