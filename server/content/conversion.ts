@@ -3,6 +3,7 @@ import { EditorState } from 'prosemirror-state';
 import { fixTables } from 'prosemirror-tables';
 import { schema } from '../../shared/schema.js';
 import { ContentError, depthProblem, fitDocument } from './fit.js';
+import type { ContentFormat } from './formats.js';
 import { createHtmlConverter } from './html.js';
 import { parseProseMirrorJson, serializeProseMirrorJson } from './json.js';
 import { createMarkdownConverter } from './markdown.js';
@@ -14,28 +15,12 @@ import { parsePlainText, serializePlainText } from './text.js';
  * over input is iterative or bounded by MAX_NESTING_DEPTH before anything recurses (ProseMirror's
  * serializers and toJSON recurse once per level: at most ~100 here). Used by the content API,
  * import, and search indexing (fragment.ts).
+ *
+ * Heavy to load: linkedom, htmlparser2, markdown-it and prosemirror-markdown add ~20 MB of
+ * resident memory to a server that has not converted anything yet. The server therefore imports
+ * this module through loadConversion() (lazy.ts) when content is first converted; the
+ * formats themselves (formats.ts) cost nothing.
  */
-
-export const FORMATS = ['markdown', 'html', 'json', 'text'] as const;
-export type ContentFormat = (typeof FORMATS)[number];
-
-/** The media type each format is sent and received as. */
-export const MEDIA_TYPES: Record<ContentFormat, string> = {
-  markdown: 'text/markdown',
-  html: 'text/html',
-  json: 'application/json',
-  text: 'text/plain',
-};
-
-export function isFormat(value: unknown): value is ContentFormat {
-  return typeof value === 'string' && (FORMATS as readonly string[]).includes(value);
-}
-
-/** The format of a body by its Content-Type (parameters such as charset ignored), or null. */
-export function formatOfMediaType(contentType: string | undefined): ContentFormat | null {
-  const mediaType = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
-  return FORMATS.find((format) => MEDIA_TYPES[format] === mediaType) ?? null;
-}
 
 const markdown = createMarkdownConverter(schema);
 const html = createHtmlConverter(schema);
@@ -93,3 +78,4 @@ export function serializeContent(format: ContentFormat, doc: PMNode): string {
 }
 
 export { ContentError, firstHeadingText } from './fit.js';
+export type { ContentFormat } from './formats.js';

@@ -4,9 +4,9 @@ import type { DocumentStore } from '../storage/types.js';
 import type { ConnectionAccess } from '../sync/connection.js';
 import type { Room } from '../sync/room.js';
 import type { RoomRegistry } from '../sync/room-registry.js';
-import { diffUpdate } from './diff.js';
 import { documentEtag, ifMatchHolds } from './etag.js';
 import { editorFragment, fragmentToDocument } from './fragment.js';
+import { loadDiff } from './lazy.js';
 import { missingDependency } from './update-dependencies.js';
 
 /** An update refused because it needs content the server does not have (the API answers 409). */
@@ -60,6 +60,8 @@ export function createDocumentContent(store: Pick<DocumentStore, 'info'>, regist
       }),
 
     async write(name, doc, { mode, ifMatch, access }) {
+      // Loaded before the room is entered: from the precondition to the apply below nothing may wait.
+      const { diffUpdate } = await loadDiff();
       const outcome = await withExisting(name, async (room): Promise<WriteOutcome> => {
         // From here to applyExternal's check and apply, nothing else runs: the edit is computed
         // from, and applied to, the same state the precondition saw.

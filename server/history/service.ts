@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Node as PMNode } from 'prosemirror-model';
-import { diffUpdate } from '../content/diff.js';
+import { loadDiff } from '../content/lazy.js';
 import type { Author, EventBus } from '../events.js';
 import type { Logger } from '../logger.js';
 import type { DocumentStore } from '../storage/types.js';
@@ -170,8 +170,10 @@ export function createHistory(options: HistoryOptions): History {
       return read ? { version: read.version, doc: decodeVersionState(read.state) } : null;
     },
     setLabel: (document, id, label) => store.setLabel(document, id, label),
-    restore: (document, id, access) =>
-      withExisting(document, async (room) => {
+    async restore(document, id, access) {
+      // Loaded before the room is entered: from the diff to the apply below nothing may wait.
+      const { diffUpdate } = await loadDiff();
+      return withExisting(document, async (room) => {
         const read = await store.read(document, id);
         if (!read) return null;
         const target = decodeVersionState(read.state);
@@ -184,7 +186,8 @@ export function createHistory(options: HistoryOptions): History {
           await Promise.all([room.saveTitle(), room.saveText()]);
         }
         return { restored: read.version, before };
-      }),
+      });
+    },
     start: () => policy.start(),
     stop: () => policy.flush(),
   };

@@ -2,9 +2,11 @@ import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import * as Y from 'yjs';
 import { OPEN_ACCESS, documentProblem, type Access } from '../auth/authenticator.js';
-import { ContentError, FORMATS, MEDIA_TYPES, formatOfMediaType, isFormat, parseContent, serializeContent, type ContentFormat } from '../content/conversion.js';
 import { MissingDependencyError, type DocumentContent } from '../content/document-content.js';
 import { ifNoneMatchHolds } from '../content/etag.js';
+import { ContentError } from '../content/fit.js';
+import { FORMATS, MEDIA_TYPES, formatOfMediaType, isFormat, type ContentFormat } from '../content/formats.js';
+import { loadConversion } from '../content/lazy.js';
 import type { TokenBuckets } from '../limits/token-bucket.js';
 import { DocumentDeletedError, type DocumentStore } from '../storage/types.js';
 import { ProtocolError } from '../sync/protocol.js';
@@ -132,6 +134,7 @@ export function createContentRoutes(options: ContentRouteOptions) {
     c.header('Cache-Control', 'no-cache');
     const ifNoneMatch = c.req.header('if-none-match');
     if (ifNoneMatch && ifNoneMatchHolds(ifNoneMatch, read.etag)) return c.body(null, 304);
+    const { serializeContent } = await loadConversion();
     const body = serializeContent(wanted.format, read.doc);
     c.header('Content-Type', `${MEDIA_TYPES[wanted.format]}; charset=utf-8`);
     // Served from this origin: should the fragment be opened as a page, it can run nothing.
@@ -147,6 +150,7 @@ export function createContentRoutes(options: ContentRouteOptions) {
     const mode = c.req.query('mode') ?? 'replace';
     if (mode !== 'replace' && mode !== 'append') return c.json({ error: 'mode must be replace or append' }, 400);
     const format = formatOfMediaType(c.req.header('content-type'))!;
+    const { parseContent } = await loadConversion();
     let doc;
     try {
       doc = parseContent(format, await c.req.text());

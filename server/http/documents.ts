@@ -86,7 +86,7 @@ export function createDocumentRoutes(store: DocumentStore, registry: RoomRegistr
     const denied = documentProblem(access, name, true);
     if (denied) return c.json({ error: denied }, 403);
     // An import is converted before anything is created: content that cannot be imported creates nothing.
-    const imported = options.content ? importedContent(body) : null;
+    const imported = options.content ? await importedContent(body) : null;
     if (imported && 'error' in imported) return c.json({ error: imported.error }, 400);
     const title = body.title ?? imported?.title ?? '';
     const problem = titleProblem(title);

@@ -1,7 +1,8 @@
 import { Hono, type Context } from 'hono';
 import { versionLabelProblem } from '../../shared/version-label.js';
 import { OPEN_ACCESS, documentProblem, type Access } from '../auth/authenticator.js';
-import { MEDIA_TYPES, serializeContent } from '../content/conversion.js';
+import { MEDIA_TYPES } from '../content/formats.js';
+import { loadConversion } from '../content/lazy.js';
 import type { History } from '../history/service.js';
 import type { VersionRecord } from '../storage/version-store.js';
 import { ProtocolError } from '../sync/protocol.js';
@@ -99,6 +100,7 @@ export function createVersionRoutes(history: History) {
     // A version never changes; it can only be deleted (retention, or with its document).
     c.header('Cache-Control', 'private, max-age=300');
     if (wanted.format === 'html') c.header('Content-Security-Policy', "default-src 'none'; sandbox");
+    const { serializeContent } = await loadConversion();
     return c.body(serializeContent(wanted.format, found.doc));
   });
 

@@ -375,3 +375,54 @@ describe('content API access (AUTH_SECRET)', () => {
     expect(refused.headers.get('access-control-allow-origin')).toBeNull();
   });
 });
+
+// The conversions (Markdown, HTML: linkedom, markdown-it…) and the diff are imported on a server's
+// first request that needs them, not at startup (server/content/lazy.ts). Each block below has a
+// server of its own, so that its first requests are the ones that load them, arriving together.
+describe('content API on a fresh server: conversions load on the first requests that need them', () => {
+  const server = useServer();
+  const api = apiOf(server);
+
+  it('answers two concurrent first GETs of content with the same, correct Markdown, then HTML', async () => {
+    // Created and filled without converting anything: a creation and a binary Yjs update.
+    expect((await api('/api/documents', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'first' }) })).status).toBe(201);
+    const doc = new Y.Doc();
+    const heading = new Y.XmlElement('heading');
+    heading.setAttribute('level', 1 as never);
+    heading.insert(0, [new Y.XmlText('Plan')]);
+    const body = new Y.XmlText();
+    body.insert(0, 'Ship ');
+    body.insert(5, 'it', { em: {} });
+    const paragraph = new Y.XmlElement('paragraph');
+    paragraph.insert(0, [body]);
+    doc.getXmlFragment(FRAGMENT).push([heading, paragraph]);
+    const posted = await api('/api/documents/first/update', { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: binary(Y.encodeStateAsUpdate(doc)) });
+    expect(posted.status).toBe(200);
+
+    const answers = await Promise.all([api('/api/documents/first/content'), api('/api/documents/first/content', { headers: { accept: 'text/markdown' } })]);
+    for (const answer of answers) {
+      expect(answer.status).toBe(200);
+      expect(answer.headers.get('content-type')).toBe('text/markdown; charset=utf-8');
+      expect(await answer.text()).toBe('# Plan\n\nShip *it*');
+    }
+    expect(await getContent(api, 'first', 'html')).toBe('<h1>Plan</h1><p>Ship <em>it</em></p>');
+  });
+});
+
+describe('content API on a fresh server: concurrent first writes', () => {
+  const server = useServer();
+  const api = apiOf(server);
+
+  it('creates with two concurrent first PUTs and an import, each converted and written in full', async () => {
+    const [markdown, html, imported] = await Promise.all([
+      put(api, 'put/markdown', '# One\n\n- a\n- b\n', 'text/markdown'),
+      put(api, 'put/html', '<h2>Two</h2><p>with <strong>bold</strong></p>', 'text/html'),
+      api('/api/documents', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'imported', format: 'markdown', content: '# Three\n\nImported *text*' }) }),
+    ]);
+    expect([markdown.status, html.status, imported.status]).toEqual([201, 201, 201]);
+    expect(((await imported.json()) as { title: string }).title).toBe('Three');
+    expect(await getContent(api, 'put/markdown', 'markdown')).toBe('# One\n\n* a\n* b');
+    expect(await getContent(api, 'put/html', 'markdown')).toBe('## Two\n\nwith **bold**');
+    expect(await getContent(api, 'imported', 'markdown')).toBe('# Three\n\nImported *text*');
+  });
+});
